@@ -1,0 +1,45 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a helper.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup demo test lint unit bench bench-quick peers kube conformance clean
+
+$(BIN)/dubbomesh: pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+	@touch $@
+
+setup: $(BIN)/dubbomesh
+
+## First command: a local ZooKeeper with sample providers, and the agent publishing them.
+demo: setup
+	$(BIN)/dubbomesh demo
+
+## Second command: lint, types, layering, then the whole test suite (real ZooKeeper included).
+test: setup lint
+	bash scripts/pytest.sh
+	$(BIN)/python -m bench --quick
+
+lint: setup
+	$(BIN)/ruff check dubbomesh tests bench
+	$(BIN)/ruff format --check dubbomesh tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+unit: setup
+	$(BIN)/pytest -m "not integration and not k8s and not conformance" -q
+
+bench: setup
+	$(BIN)/python -m bench
+
+peers:
+	bash scripts/build-peers.sh
+
+kube:
+	bash scripts/build-kube.sh
+
+conformance: setup peers
+	$(BIN)/pytest tests/conformance -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache

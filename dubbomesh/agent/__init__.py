@@ -1,0 +1,1 @@
+"""Composition root: configuration, CLI, wiring, metrics, health/debug HTTP, persisted state."""

@@ -1,0 +1,1 @@
+"""Small anyio helpers shared by the adapters: latest-value cell, debounce, backoff."""

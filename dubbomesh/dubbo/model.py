@@ -1,0 +1,199 @@
+"""The service model and the immutable, content-versioned catalog.
+
+Why this module exists: every consumer (xDS snapshot builder, Kubernetes reconciler, last-known-good
+file, debug endpoint) reads the same value, the :class:`Catalog`, at its own pace. Because a catalog
+is immutable and its versions are hashes of a deterministic serialisation, the same content always
+yields the same versions: a no-op change in ZooKeeper causes no xDS push and no API write.
+
+Identity rules (from ``shared/reference/dubbo-registry.md``): an endpoint is identified by
+(protocol, address, port, service key), never by ZooKeeper node name; volatile params
+(:data:`VOLATILE_PARAMS`) never enter an endpoint, so they never change a version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+VOLATILE_PARAMS = frozenset({"timestamp", "pid"})
+"""Params that change on every provider restart and must never cause a rewrite downstream."""
+
+
+def content_hash(data: object) -> str:
+    """A short stable hash of JSON-serialisable ``data`` (sorted keys, no whitespace)."""
+    blob = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ServiceId:
+    """An interface-level Dubbo service: what a consumer asks for."""
+
+    interface: str
+    group: str = ""
+    version: str = ""
+
+    @property
+    def key(self) -> str:
+        """Dubbo's service key ``[group/]interface[:version]``."""
+        out = f"{self.group}/{self.interface}" if self.group else self.interface
+        return f"{out}:{self.version}" if self.version else out
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Source(StrEnum):
+    """Where an endpoint was learnt."""
+
+    INTERFACE = "interface"
+    """``/<root>/<interface>/providers/<url>`` (every Dubbo version)."""
+    INSTANCE = "instance"
+    """Dubbo 3 application-level discovery, ``/services/<app>/<instance>``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One provider address serving one service over one protocol, overrides already applied."""
+
+    service: ServiceId
+    protocol: str
+    address: str
+    """An IP literal (IPv6 unbracketed) or a host name; what a client dials."""
+    port: int
+    weight: int = 100
+    """Dubbo weight after overrides (``disabled`` endpoints are not in the catalog at all)."""
+    application: str = ""
+    registry: str = ""
+    """The name of the ZooKeeper registry (ensemble) it came from."""
+    source: Source = Source.INTERFACE
+    params: tuple[tuple[str, str], ...] = ()
+    """Sorted non-volatile URL params. Provider-controlled: the mesh layer allowlists them."""
+
+    @property
+    def identity(self) -> tuple[str, str, int, str]:
+        """Deduplication key: (protocol, address, port, service key)."""
+        return (self.protocol, self.address, self.port, self.service.key)
+
+    def param(self, key: str, default: str = "") -> str:
+        """A param's value, or ``default`` when absent or empty."""
+        for k, v in self.params:
+            if k == key:
+                return v or default
+        return default
+
+    def to_data(self) -> dict[str, object]:
+        """A JSON-serialisable form (also the hashing form)."""
+        return {
+            "protocol": self.protocol,
+            "address": self.address,
+            "port": self.port,
+            "weight": self.weight,
+            "application": self.application,
+            "registry": self.registry,
+            "source": self.source.value,
+            "params": [list(p) for p in self.params],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A service and every endpoint serving it, sorted by identity."""
+
+    id: ServiceId
+    endpoints: tuple[Endpoint, ...]
+    version: str = ""
+    """Content hash of this service; filled by :meth:`create`."""
+
+    @classmethod
+    def create(cls, sid: ServiceId, endpoints: Iterable[Endpoint]) -> Service:
+        """Sort, deduplicate (last one wins per identity) and hash."""
+        unique: dict[tuple[str, str, int, str], Endpoint] = {}
+        for ep in endpoints:
+            unique[ep.identity] = ep
+        eps = tuple(unique[k] for k in sorted(unique))
+        data = {"id": [sid.interface, sid.group, sid.version], "eps": [e.to_data() for e in eps]}
+        return cls(sid, eps, content_hash(data))
+
+    def to_data(self) -> dict[str, object]:
+        """A JSON-serialisable form (debug endpoint, last-known-good file)."""
+        return {
+            "interface": self.id.interface,
+            "group": self.id.group,
+            "version": self.id.version,
+            "service_key": self.id.key,
+            "content_version": self.version,
+            "endpoints": [e.to_data() for e in self.endpoints],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogDiff:
+    """Which services a new catalog added, removed or changed relative to an older one."""
+
+    added: frozenset[ServiceId] = frozenset()
+    removed: frozenset[ServiceId] = frozenset()
+    changed: frozenset[ServiceId] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed)
+
+    @property
+    def touched(self) -> frozenset[ServiceId]:
+        """Every service whose published form may differ."""
+        return self.added | self.removed | self.changed
+
+
+_NO_SERVICES: Mapping[ServiceId, Service] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """An immutable set of services with a content version.
+
+    ``complete`` is False until every configured registry finished its first listing: nothing is
+    published before that. ``stale`` marks a catalog loaded from the last-known-good file: it may
+    be served, but deletions must never be derived from it.
+    """
+
+    services: Mapping[ServiceId, Service] = field(default=_NO_SERVICES)
+    version: str = ""
+    complete: bool = False
+    stale: bool = False
+
+    @classmethod
+    def create(
+        cls, services: Iterable[Service], *, complete: bool = True, stale: bool = False
+    ) -> Catalog:
+        """Build a catalog; services without endpoints are dropped; version = hash of content."""
+        by_id = {s.id: s for s in services if s.endpoints}
+        ordered = {sid: by_id[sid] for sid in sorted(by_id)}
+        version = content_hash([[s.id.key, s.version] for s in ordered.values()])
+        return cls(MappingProxyType(ordered), version, complete, stale)
+
+    def __iter__(self) -> Iterator[Service]:
+        return iter(self.services.values())
+
+    def __len__(self) -> int:
+        return len(self.services)
+
+    def get(self, sid: ServiceId) -> Service | None:
+        """The service, or None when it has no endpoint."""
+        return self.services.get(sid)
+
+    @property
+    def endpoint_count(self) -> int:
+        """Total endpoints over all services."""
+        return sum(len(s.endpoints) for s in self.services.values())
+
+    def diff(self, newer: Catalog) -> CatalogDiff:
+        """What changed from ``self`` to ``newer``."""
+        old, new = self.services, newer.services
+        added = frozenset(k for k in new if k not in old)
+        removed = frozenset(k for k in old if k not in new)
+        changed = frozenset(k for k in new if k in old and old[k].version != new[k].version)
+        return CatalogDiff(added, removed, changed)

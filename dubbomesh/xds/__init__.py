@@ -1,0 +1,1 @@
+"""The xDS adapter: resources, snapshots, the sans-IO stream machine and the grpc.aio server."""

@@ -1,0 +1,1 @@
+"""The ZooKeeper adapter: the only package that imports kazoo."""
