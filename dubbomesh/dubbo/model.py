@@ -160,7 +160,7 @@ class Catalog:
     be served, but deletions must never be derived from it.
     """
 
-    services: Mapping[ServiceId, Service] = field(default=_NO_SERVICES)
+    services: Mapping[ServiceId, Service] = field(default_factory=lambda: _NO_SERVICES)
     version: str = ""
     complete: bool = False
     stale: bool = False

@@ -83,7 +83,7 @@ class InstancesChanged:
 
     registry: str
     app: str
-    instances: Mapping[str, bytes] = field(default=_NO_DATA)
+    instances: Mapping[str, bytes] = field(default_factory=lambda: _NO_DATA)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,7 +89,6 @@ class ServiceEntrySpec:
 
 Spec = ServiceEntrySpec | WorkloadSpec
 
-_NO_LABELS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +148,7 @@ class Problem:
 class MeshIntent:
     """Everything to publish, keyed by (kind, namespace/name), plus the problems found."""
 
-    objects: Mapping[tuple[Kind, str], MeshObject] = field(default=_NO_OBJECTS)
+    objects: Mapping[tuple[Kind, str], MeshObject] = field(default_factory=lambda: _NO_OBJECTS)
     problems: tuple[Problem, ...] = ()
     version: str = ""
     catalog_version: str = ""
