@@ -45,6 +45,7 @@ class AgentConfig:
     zk_tls_key: str
     zk_session_timeout: float
     resync_interval: float
+    owner: str
     namespace: str
     endpoint_mode: str
     host_template: str

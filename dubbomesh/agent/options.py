@@ -97,6 +97,8 @@ OPTIONS: tuple[Option, ...] = (
     _o("resync-interval", 300.0, "Full relist period that catches missed watches (jittered).",
        "zookeeper", parse=parse_duration),
     # Catalog and mesh model
+    _o("owner", "default", "Value of the dubbomesh.io/registry ownership label: agents sharing a "
+       "namespace each manage only their own objects.", "mesh"),
     _o("namespace", "", "Namespace of every published object (default: the pod's namespace, "
        "else 'default').", "mesh"),
     _o("endpoint-mode", "inline", "inline: endpoints inside ServiceEntries; workloadentry: "

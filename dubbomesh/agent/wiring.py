@@ -1,0 +1,74 @@
+"""Translate the flat :class:`AgentConfig` into each component's own frozen settings.
+
+Why this module exists: every adapter owns a settings value shaped for itself (kopf-style grouped,
+documented fields); the agent's flat option table is a user interface. This module is the one
+mapping between them, so a new flag touches exactly one function here.
+"""
+
+from __future__ import annotations
+
+from dubbomesh.agent.config import AgentConfig, ZkTarget
+from dubbomesh.dubbo.builder import BuildPolicy, CatalogBuilder
+from dubbomesh.k8s.settings import K8sSettings
+from dubbomesh.mesh.render import Renderer
+from dubbomesh.mesh.settings import MeshSettings
+from dubbomesh.xds.settings import XdsSettings
+from dubbomesh.zk.settings import RegistrySettings, TlsSettings
+
+
+def registry_settings(c: AgentConfig, target: ZkTarget) -> RegistrySettings:
+    """Settings of one ZooKeeper registry."""
+    tls = None
+    if c.zk_tls_ca or c.zk_tls_cert:
+        tls = TlsSettings(ca=c.zk_tls_ca, certfile=c.zk_tls_cert, keyfile=c.zk_tls_key)
+    return RegistrySettings(
+        name=target.name,
+        hosts=target.hosts,
+        roots=c.root,
+        services_root=c.services_root,
+        application_discovery=c.app_discovery,
+        auth_digest=target.auth,
+        tls=tls,
+        session_timeout=c.zk_session_timeout,
+        resync_interval=c.resync_interval,
+    )
+
+
+def build_catalog_builder(c: AgentConfig) -> CatalogBuilder:
+    """The single-owner catalog builder for every configured registry."""
+    return CatalogBuilder(
+        [t.name for t in c.registries],
+        BuildPolicy(allow_loopback=c.allow_loopback_endpoints),
+    )
+
+
+def mesh_settings(c: AgentConfig) -> MeshSettings:
+    """How the catalog is rendered into Istio objects."""
+    return MeshSettings(namespace=c.namespace)
+
+
+def build_renderer(c: AgentConfig) -> Renderer:
+    """The incremental renderer."""
+    return Renderer(mesh_settings(c))
+
+
+def xds_settings(c: AgentConfig) -> XdsSettings:
+    """The xDS server's listeners, TLS and limits."""
+    return XdsSettings()
+
+
+def k8s_settings(c: AgentConfig) -> K8sSettings:
+    """The Kubernetes sink: namespace-scoped, rate-limited, leader-elected."""
+    return K8sSettings(
+        namespace=c.namespace,
+        kubeconfig=c.kubeconfig or None,
+        registry_name=c.owner,
+        qps=c.kube_qps,
+        burst=c.kube_burst,
+        grace_period=c.delete_grace,
+        leader_election=c.leader_elect,
+        lease_name=c.lease_name,
+        lease_duration=c.lease_duration,
+        renew_deadline=min(10.0, c.lease_duration * 2 / 3),
+        pod_lookup=c.pod_lookup,
+    )
