@@ -118,7 +118,6 @@ async def run_catalog(
     receive: MemoryObjectReceiveStream[RegistryEvent],
     builder: Builder,
     out: LatestValue[Catalog],
-    *,
     debounce: Debounce,
     clock: Clock,
     observer: PipelineObserver | None = None,
