@@ -1,4 +1,4 @@
-"""Compile dubbomesh/xds/proto/*.proto into dubbomesh/xds/gen/ (the build step, also runnable by hand).
+"""Compile dubbomesh/xds/proto/*.proto into dubbomesh/xds/gen/ (a build step; also run by hand).
 
 Why this module exists: no Istio protobuf package exists on PyPI, so the MCP envelope and the
 ServiceEntry/WorkloadEntry messages come from our own small ``.proto`` files. ``setup.py`` loads
@@ -24,9 +24,8 @@ class ProtoCompileError(RuntimeError):
 
 def generate(proto_dir: Path = PROTO_DIR, out_dir: Path = GEN_DIR) -> list[Path]:
     """Run protoc (from grpcio-tools) over every .proto file; return the generated modules."""
-    from grpc_tools import protoc  # noqa: PLC0415 - build-time only dependency
-
-    import grpc_tools  # noqa: PLC0415
+    import grpc_tools  # type: ignore[import-untyped]  # noqa: PLC0415 - build-time only
+    from grpc_tools import protoc  # noqa: PLC0415
 
     well_known = Path(grpc_tools.__file__).resolve().parent / "_proto"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -36,7 +35,6 @@ def generate(proto_dir: Path = PROTO_DIR, out_dir: Path = GEN_DIR) -> list[Path]
         f"-I{proto_dir}",
         f"-I{well_known}",
         f"--python_out={out_dir}",
-        f"--pyi_out={out_dir}",
         *protos,
     ]
     if protoc.main(args) != 0:

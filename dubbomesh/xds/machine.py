@@ -1,0 +1,269 @@
+"""The per-stream xDS protocol state machine, sans-IO: requests in, outcomes and response bytes out.
+
+Why this module exists: subscriptions, nonces, ACK/NACK and "what does this client still need" are
+the subtle part of xDS, and they deserve tests without a network (habit 2; go-control-plane keeps
+the same split between ``cache`` and ``server``). The transport feeds every decoded request to
+:meth:`StreamMachine.on_request` and, whenever a snapshot or a request may have created work, asks
+:meth:`StreamMachine.pending` for the responses to write. Nothing here imports grpc.
+
+Rules, per type URL on one stream:
+- The first request for a type is a subscription, whatever its nonce (istiod stamps its initial
+  requests with made-up time-stamp nonces).
+- SotW: a request whose nonce is not the last one we sent for that type is stale and ignored; with
+  the current nonce it is an ACK, or a NACK when it carries ``error_detail``. A NACK is counted and
+  keeps the stream on its last accepted version: nothing is re-sent until the content changes, and
+  the next push is computed against what the client accepted. An ACK never causes a push.
+- Delta: subscription changes always apply; the nonce only classifies ACK/NACK.
+- Full-state types (LDS, CDS, MCP kinds) resend the whole subscribed set when any of it changed;
+  RDS and EDS (SotW) send only the changed subscribed resources; Delta sends changes and removals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from dubbomesh.xds.snapshot import Snapshot, TypeSet
+from dubbomesh.xds.types import TypeInfo, classify
+from dubbomesh.xds.wire import Encoded, delta_response, sotw_response
+
+MAX_TYPES_PER_STREAM = 64
+WILDCARD = "*"
+
+
+class ProtocolError(ValueError):
+    """The client broke the protocol; the stream should end with INVALID_ARGUMENT."""
+
+
+class TooFarBehindError(RuntimeError):
+    """A wildcard Delta stream missed more history than kept; it must reconnect (UNAVAILABLE)."""
+
+
+class Variant(Enum):
+    SOTW = "sotw"
+    DELTA = "delta"
+
+
+class Outcome(Enum):
+    SUBSCRIBED = "subscribed"
+    UPDATED = "updated"
+    ACK = "ack"
+    NACK = "nack"
+    STALE = "stale"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestResult:
+    """What one request meant (for logs and metrics)."""
+
+    outcome: Outcome
+    type_url: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One response to write."""
+
+    type_url: str
+    payload: bytes
+    nonce: str
+    version: str
+    resources: int
+    removed: int = 0
+
+
+@dataclass(slots=True)
+class Watch:
+    """One subscribed type on one stream."""
+
+    info: TypeInfo
+    wildcard: bool
+    names: set[str] = field(default_factory=set)
+    nonce: str = ""
+    nonce_gen: int = -1
+    sent_gen: int = -1
+    base_gen: int = -1
+    acked_gen: int = -1
+    acked_version: str = ""
+    sent_version: str = ""
+    full: bool = True
+    new_names: set[str] = field(default_factory=set)
+    client_versions: dict[str, str] = field(default_factory=dict)
+    acks: int = 0
+    nacks: int = 0
+    last_nack: str = ""
+
+    def wants(self, name: str) -> bool:
+        return self.wildcard or name in self.names
+
+
+class StreamMachine:
+    """Protocol state of one ADS stream (either variant)."""
+
+    def __init__(self, variant: Variant) -> None:
+        self.variant = variant
+        self.watches: dict[str, Watch] = {}
+        self.node_id = ""
+        self.node_meta: dict[str, str] = {}
+        self._nonce = 0
+
+    # -- requests ---------------------------------------------------------------------------
+    def _watch(self, type_url: str, wildcard: bool) -> Watch:
+        if not type_url:
+            raise ProtocolError("request without type_url")
+        if len(self.watches) >= MAX_TYPES_PER_STREAM:
+            raise ProtocolError(f"more than {MAX_TYPES_PER_STREAM} types on one stream")
+        watch = Watch(classify(type_url), wildcard)
+        self.watches[type_url] = watch
+        return watch
+
+    def on_sotw(
+        self, type_url: str, names: list[str], nonce: str, error: str = ""
+    ) -> RequestResult:
+        """A ``DiscoveryRequest`` (type_url, resource_names, response_nonce, error_detail)."""
+        watch = self.watches.get(type_url)
+        wanted = set(names) - {WILDCARD}
+        if watch is None:
+            watch = self._watch(type_url, wildcard=not names or WILDCARD in names)
+            watch.names = wanted
+            return RequestResult(Outcome.SUBSCRIBED, type_url)
+        if nonce != watch.nonce:
+            return RequestResult(Outcome.STALE, type_url)
+        wildcard = not names or WILDCARD in names if watch.wildcard else WILDCARD in names
+        if wildcard != watch.wildcard or wanted != watch.names:
+            watch.new_names = wanted - watch.names
+            watch.wildcard, watch.names, watch.full = wildcard, wanted, True
+        if not nonce:
+            return RequestResult(Outcome.UPDATED, type_url)
+        return self._ack_or_nack(watch, error)
+
+    def on_delta(
+        self,
+        type_url: str,
+        *,
+        subscribe: list[str],
+        unsubscribe: list[str],
+        nonce: str,
+        error: str = "",
+        initial_versions: dict[str, str] | None = None,
+    ) -> RequestResult:
+        """A ``DeltaDiscoveryRequest``."""
+        watch = self.watches.get(type_url)
+        if watch is None:
+            watch = self._watch(type_url, wildcard=not subscribe or WILDCARD in subscribe)
+            watch.names = set(subscribe) - {WILDCARD}
+            watch.client_versions = dict(initial_versions or {})
+            return RequestResult(Outcome.SUBSCRIBED, type_url)
+        added = set(subscribe) - {WILDCARD} - watch.names
+        watch.names |= added
+        watch.names -= set(unsubscribe)
+        watch.new_names |= added
+        if WILDCARD in subscribe and not watch.wildcard:
+            watch.wildcard, watch.full = True, True
+        if WILDCARD in unsubscribe:
+            watch.wildcard = False
+        if not nonce or nonce != watch.nonce:
+            stale = bool(nonce) and nonce != watch.nonce
+            return RequestResult(Outcome.STALE if stale else Outcome.UPDATED, type_url)
+        return self._ack_or_nack(watch, error)
+
+    def _ack_or_nack(self, watch: Watch, error: str) -> RequestResult:
+        if error:
+            watch.nacks += 1
+            watch.last_nack = error
+            watch.base_gen = watch.acked_gen
+            return RequestResult(Outcome.NACK, watch.info.url, error)
+        watch.acks += 1
+        watch.acked_gen = watch.nonce_gen
+        watch.acked_version = watch.sent_version
+        return RequestResult(Outcome.ACK, watch.info.url)
+
+    # -- responses --------------------------------------------------------------------------
+    def pending(self, snapshot: Snapshot) -> list[Outgoing]:
+        """Responses this stream needs to catch up with ``snapshot`` (updates the state)."""
+        out: list[Outgoing] = []
+        for watch in self.watches.values():
+            tset = snapshot.get(watch.info.rtype)
+            if self.variant is Variant.SOTW:
+                item = self._sotw(watch, tset)
+            else:
+                item = self._delta(watch, tset)
+            if item is not None:
+                out.append(item)
+        return out
+
+    def _next_nonce(self) -> str:
+        self._nonce += 1
+        return str(self._nonce)
+
+    def _present(self, watch: Watch, tset: TypeSet, names: set[str] | None = None) -> list[Encoded]:
+        if names is None:
+            if watch.wildcard:
+                return list(tset.resources.values())
+            names = watch.names
+        res = tset.resources
+        return [res[n] for n in sorted(names) if n in res and watch.wants(n)]
+
+    def _sotw(self, watch: Watch, tset: TypeSet) -> Outgoing | None:
+        send: list[Encoded] | None = None
+        if watch.full or watch.sent_gen < 0:
+            if watch.info.full_state or watch.sent_gen < 0:
+                send = self._present(watch, tset)
+            else:
+                send = self._present(watch, tset, watch.new_names)
+        elif tset.changed_gen > watch.sent_gen:
+            touched = tset.touched_since(watch.base_gen)
+            relevant = None if touched is None else {n for n in touched if watch.wants(n)}
+            if relevant is None or (relevant and watch.info.full_state):
+                send = self._present(watch, tset)
+            elif relevant:
+                send = self._present(watch, tset, relevant)
+            else:
+                watch.sent_gen = watch.base_gen = tset.changed_gen
+        if send is None:
+            return None
+        nonce = self._next_nonce()
+        watch.full, watch.new_names = False, set()
+        watch.nonce, watch.nonce_gen = nonce, tset.changed_gen
+        watch.sent_gen = watch.base_gen = tset.changed_gen
+        watch.sent_version = tset.version
+        payload = sotw_response(tset.version, watch.info.url, nonce, send)
+        return Outgoing(watch.info.url, payload, nonce, tset.version, len(send))
+
+    def _delta(self, watch: Watch, tset: TypeSet) -> Outgoing | None:
+        initial = watch.sent_gen < 0
+        res = tset.resources
+        send: dict[str, Encoded] = {}
+        removed: set[str] = set()
+        if initial or watch.full:
+            known = watch.client_versions
+            for item in self._present(watch, tset):
+                if known.get(item.name) != item.version:
+                    send[item.name] = item
+            removed = {n for n in known if n not in res and watch.wants(n)}
+            watch.client_versions = {}
+        elif tset.changed_gen > watch.sent_gen:
+            since = tset.touched_since(watch.base_gen)
+            if since is None and watch.wildcard:
+                raise TooFarBehindError(f"{watch.info.url}: stream fell too far behind")
+            for name in watch.names if since is None else since:
+                if watch.wants(name):
+                    if name in res:
+                        send[name] = res[name]
+                    else:
+                        removed.add(name)
+        for name in watch.new_names:
+            if name in res:
+                send[name] = res[name]
+        watch.new_names = set()
+        watch.full = False
+        watch.sent_gen = watch.base_gen = tset.changed_gen
+        if not (send or removed or initial):
+            return None
+        nonce = self._next_nonce()
+        watch.nonce, watch.nonce_gen, watch.sent_version = nonce, tset.changed_gen, tset.version
+        items = [send[n] for n in sorted(send)]
+        gone = sorted(removed)
+        payload = delta_response(tset.version, watch.info.url, nonce, items, gone)
+        return Outgoing(watch.info.url, payload, nonce, tset.version, len(items), len(gone))
