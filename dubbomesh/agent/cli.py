@@ -14,7 +14,7 @@ from typing import Any
 
 from dubbomesh import __version__
 from dubbomesh.agent.config import AgentConfig, load_file, resolve
-from dubbomesh.agent.options import OPTIONS, ConfigError
+from dubbomesh.agent.options import OPTIONS, ConfigError, parse_bool
 
 GROUP_TITLES = {
     "zookeeper": "ZooKeeper registries",
@@ -38,6 +38,9 @@ def _add_options(parser: argparse.ArgumentParser) -> None:
         kwargs: dict[str, Any] = {"dest": opt.attr, "default": None, "help": help_text}
         if opt.metavar:
             kwargs["metavar"] = opt.metavar
+        if opt.parse is parse_bool:
+            # `--flag` alone means true; `--flag false` is accepted too.
+            kwargs.update(nargs="?", const="true", metavar="BOOL")
         if opt.many:
             kwargs["action"] = "append"
         groups[opt.group].add_argument(opt.flag, **kwargs)
