@@ -1,0 +1,129 @@
+"""Pipelined reads: many getChildren/getData requests in flight on one connection, with a window.
+
+Why this module exists: listing 10,000 interface directories one round trip at a time takes
+minutes; issuing them all at once floods memory. The lister keeps up to ``window`` reads in flight
+(kazoo pipelines them on its single socket), never reads the same path twice at once (a request for
+a path already in flight marks it dirty and it is read again when the answer lands, so no change
+can slip between a read and its watch), and falls back to an ``exists`` watch for nodes that do not
+exist yet. Completions only enqueue ``Done`` values into the inbox; interpretation is the
+watcher's job, on the event loop.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kazoo.client import KazooClient
+from kazoo.protocol.states import WatchedEvent
+
+from dubbomesh.zk.inbox import Inbox
+from dubbomesh.zk.paths import Node
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """A kazoo async result for ``node`` (``probe``: it answers the ``exists`` fallback)."""
+
+    node: Node
+    epoch: int
+    result: Any
+    probe: bool = False
+
+
+@dataclass(slots=True)
+class _Flight:
+    node: Node
+    full: bool
+    epoch: int
+    dirty: bool = False
+    dirty_full: bool = False
+
+
+InboxItem = object
+"""What the inbox carries: ``Done``, kazoo ``WatchedEvent``, state strings and timer ticks."""
+
+
+class Lister:
+    """Issues reads for the watcher task. Call only from the event loop."""
+
+    def __init__(self, client: KazooClient, inbox: Inbox[InboxItem], window: int) -> None:
+        self._client = client
+        self._inbox = inbox
+        self._window = window
+        self._queue: deque[Node] = deque()
+        self._queued: dict[str, bool] = {}
+        self._inflight: dict[str, _Flight] = {}
+        self.epoch = 0
+        """Incremented on each new connection; a failure of an older epoch is stale."""
+        self.reads = 0
+        """Reads issued so far (including ``exists`` probes)."""
+        put: Callable[[InboxItem], None] = inbox.put
+        # One watcher object for every path: kazoo keeps watchers in sets, so re-reading a path
+        # never stacks duplicate callbacks.
+        self._watch: Callable[[WatchedEvent], None] = put
+
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing awaiting an answer."""
+        return not self._queue and not self._inflight
+
+    def request(self, node: Node, full: bool) -> None:
+        """Read ``node`` (again); ``full``: re-read all of its children too."""
+        flight = self._inflight.get(node.path)
+        if flight is not None:
+            flight.dirty = True
+            flight.dirty_full = flight.dirty_full or full
+            return
+        if node.path in self._queued:
+            self._queued[node.path] = self._queued[node.path] or full
+            return
+        self._queued[node.path] = full
+        self._queue.append(node)
+
+    def pump(self) -> None:
+        """Issue queued reads while the window has room."""
+        while self._queue and len(self._inflight) < self._window:
+            node = self._queue.popleft()
+            full = self._queued.pop(node.path)
+            self._inflight[node.path] = _Flight(node, full, self.epoch)
+            self._issue(node, self.epoch)
+
+    def _issue(self, node: Node, epoch: int) -> None:
+        self.reads += 1
+        if node.kind.lists_children:
+            res = self._client.get_children_async(node.path, watch=self._watch)
+        else:
+            res = self._client.get_async(node.path, watch=self._watch)
+        inbox = self._inbox
+        res.rawlink(lambda r: inbox.put(Done(node, epoch, r)))
+
+    def probe(self, node: Node) -> None:
+        """``node`` did not exist: leave an ``exists`` watch to learn when it appears."""
+        self.reads += 1
+        epoch = self._inflight[node.path].epoch
+        res = self._client.exists_async(node.path, watch=self._watch)
+        inbox = self._inbox
+        res.rawlink(lambda r: inbox.put(Done(node, epoch, r, probe=True)))
+
+    def reissue(self, node: Node) -> None:
+        """Read an in-flight node again (it appeared between the read and the probe)."""
+        self._issue(node, self._inflight[node.path].epoch)
+
+    def finish(self, node: Node) -> tuple[bool, int]:
+        """The read of ``node`` is over: returns (full, epoch) and re-queues it when dirty."""
+        flight = self._inflight.pop(node.path)
+        if flight.dirty:
+            self.request(flight.node, flight.dirty_full)
+        return flight.full, flight.epoch
+
+    def in_flight(self, node: Node) -> bool:
+        """True while ``node`` awaits an answer."""
+        return node.path in self._inflight
+
+    def drop_queue(self) -> None:
+        """Forget queued reads (a new relist will request everything again)."""
+        self._queue.clear()
+        self._queued.clear()
