@@ -1,0 +1,336 @@
+"""The catalog builder: registry events in, an immutable versioned :class:`Catalog` out.
+
+Why this module exists: the ZooKeeper adapter reports the full state of one directory at a time;
+the publishers want one consistent, versioned catalog. The builder sits between them, single-owner
+and pure (no IO, no clock), and does the least work per change so that 10,000 interfaces x 10
+providers stay cheap:
+
+- child names are decoded once and memoized per directory (a one-node change decodes one name);
+- an event only marks the services it touched; :meth:`CatalogBuilder.snapshot` rebuilds those and
+  reuses every other :class:`Service` object (and so its version) unchanged;
+- per endpoint we keep one frozen :class:`Endpoint` with interned parts, nothing else.
+
+Meaning (``shared/reference/dubbo-registry.md``): volatile params never enter an endpoint, so a
+provider restart that only changes ``timestamp``/``pid`` yields the same catalog version; overrides
+(:mod:`dubbomesh.dubbo.overrides`) disable or re-weight endpoints; disabled endpoints (override
+``disabled=true``, provider ``enabled=false``, Curator ``enabled:false``) are absent; an endpoint
+seen both at interface and at instance level (or in two registries) appears once, preferring the
+interface-level record, then the registry that sorts first. Weight: override, else URL, else 100.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from dubbomesh.dubbo.appdiscovery import AppDiscovery, AppKey
+from dubbomesh.dubbo.model import VOLATILE_PARAMS, Catalog, Endpoint, Service, ServiceId, Source
+from dubbomesh.dubbo.overrides import OverrideRule, apply_rules, rule_names_for
+from dubbomesh.dubbo.problems import BuildProblem, ProblemLog
+from dubbomesh.dubbo.providers import Interner, decode_provider
+from dubbomesh.dubbo.registry import (
+    BadNode,
+    ConfigRuleChanged,
+    ConfiguratorsChanged,
+    DirectoryRemoved,
+    InstancesChanged,
+    ListingComplete,
+    MappingChanged,
+    MetadataChanged,
+    ProvidersChanged,
+    RegistryEvent,
+)
+from dubbomesh.dubbo.rules import RuleBook
+
+DirKey = tuple[str, str, str]
+"""(registry, root, directory as listed)."""
+SourceKey = DirKey | AppKey
+
+
+class UnknownRegistryError(ValueError):
+    """An event named a registry the builder was not configured with (a wiring bug)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BuildPolicy:
+    """How the builder treats doubtful data."""
+
+    allow_loopback: bool = False
+    """Publish ``127.*``/``localhost``/``::1`` providers (demos and tests only)."""
+    volatile_params: frozenset[str] = VOLATILE_PARAMS
+    """Params dropped from every endpoint (they change on each restart)."""
+    apply_overrides: bool = True
+    """Honour configurators and YAML rules (``disabled``, ``weight``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BuildStats:
+    """Figures for metrics and the debug page."""
+
+    events: int
+    snapshots: int
+    rebuilt_last: int
+    """Services recomputed by the last snapshot that did any work."""
+    services: int
+    endpoints: int
+    provider_nodes: int
+    instances: int
+    problems: dict[str, int]
+    """Monotonic counts by problem code."""
+
+
+def _preference(ep: Endpoint) -> tuple[bool, str, str, int, tuple[tuple[str, str], ...]]:
+    return (ep.source is not Source.INTERFACE, ep.registry, ep.application, ep.weight, ep.params)
+
+
+class CatalogBuilder:
+    """Single-owner, mutable; feed it with :meth:`apply`, read it with :meth:`snapshot`."""
+
+    def __init__(self, registries: Iterable[str], policy: BuildPolicy | None = None) -> None:
+        self._registries = frozenset(registries)
+        if not self._registries:
+            raise ValueError("a CatalogBuilder needs at least one registry name")
+        self.policy = policy or BuildPolicy()
+        self._listed: set[str] = set()
+        self._log = ProblemLog()
+        self._intern = Interner()
+        self._dirs: dict[DirKey, dict[str, Endpoint | None]] = {}
+        self._dir_counts: dict[DirKey, Counter[ServiceId]] = {}
+        self._sources: dict[ServiceId, set[SourceKey]] = {}
+        self._rules = RuleBook(self._log)
+        self._apps = AppDiscovery(
+            self._log,
+            allow_loopback=self.policy.allow_loopback,
+            volatile=self.policy.volatile_params,
+        )
+        self._app_eps: dict[AppKey, dict[ServiceId, tuple[Endpoint, ...]]] = {}
+        self._services: dict[ServiceId, Service] = {}
+        self._dirty: set[ServiceId] = set()
+        self._dirty_apps: set[AppKey] = set()
+        self._catalog: Catalog | None = None
+        self._events = self._snapshots = self._rebuilt = 0
+
+    # ------------------------------------------------------------------ events
+
+    @property
+    def complete(self) -> bool:
+        """True once every configured registry finished a listing."""
+        return self._listed >= self._registries
+
+    def apply(self, event: RegistryEvent) -> None:
+        """Fold one event into the state (idempotent: the same event twice changes nothing)."""
+        if event.registry not in self._registries:
+            raise UnknownRegistryError(f"event from unconfigured registry {event.registry!r}")
+        self._events += 1
+        match event:
+            case ProvidersChanged():
+                self._set_providers((event.registry, event.root, event.directory), event.children)
+            case ConfiguratorsChanged():
+                self._touch(self._rules.on_configurators(event), event.registry)
+            case DirectoryRemoved():
+                self._set_providers((event.registry, event.root, event.directory), frozenset())
+                self._touch(self._rules.on_directory_removed(event), event.registry)
+            case ConfigRuleChanged():
+                self._touch(self._rules.on_config_rule(event), event.registry)
+            case InstancesChanged():
+                self._dirty_apps |= self._apps.on_instances(event)
+            case MappingChanged():
+                self._dirty_apps |= self._apps.on_mapping(event)
+            case MetadataChanged():
+                self._dirty_apps |= self._apps.on_metadata(event)
+            case ListingComplete():
+                self._listed.add(event.registry)
+            case BadNode():
+                self._log.add("bad-node", event.registry, event.path, event.reason)
+
+    def _set_providers(self, key: DirKey, children: frozenset[str]) -> None:
+        old = self._dirs.get(key)
+        if old is None:
+            if not children:
+                return
+            old = {}
+        counts = self._dir_counts.setdefault(key, Counter())
+        new: dict[str, Endpoint | None] = {}
+        for name in children:
+            if name in old:
+                new[name] = old[name]
+                continue
+            ep = new[name] = self._decode(key, name)
+            if ep is not None:
+                counts[ep.service] += 1
+                self._sources.setdefault(ep.service, set()).add(key)
+                self._changed_endpoint(ep)
+        for name, ep in old.items():
+            if ep is not None and name not in new:
+                counts[ep.service] -= 1
+                if not counts[ep.service]:
+                    del counts[ep.service]
+                    self._unsource(ep.service, key)
+                self._changed_endpoint(ep)
+        if new:
+            self._dirs[key] = new
+        else:
+            self._dirs.pop(key, None)
+            self._dir_counts.pop(key, None)
+
+    def _changed_endpoint(self, ep: Endpoint) -> None:
+        self._dirty.add(ep.service)
+        app_key = (ep.registry, ep.application)
+        if app_key in self._apps.templated:
+            self._dirty_apps.add(app_key)
+
+    def _unsource(self, sid: ServiceId, key: SourceKey) -> None:
+        sources = self._sources.get(sid)
+        if sources is not None:
+            sources.discard(key)
+            if not sources:
+                del self._sources[sid]
+
+    def _decode(self, key: DirKey, name: str) -> Endpoint | None:
+        registry, root, directory = key
+        out = decode_provider(
+            name,
+            directory=directory,
+            registry=registry,
+            allow_loopback=self.policy.allow_loopback,
+            volatile=self.policy.volatile_params,
+            intern=self._intern,
+        )
+        subject = f"/{root}/{directory}/providers/{name}"
+        for warning in out.warnings:
+            if warning.code not in ("loopback-host", "unroutable-host"):
+                self._log.add(warning.code, registry, subject, warning.text)
+        if out.skip and out.skip != "empty-marker":
+            self._log.add(out.skip, registry, subject, out.detail)
+        return out.endpoint
+
+    def _touch(self, scope: tuple[str, str], registry: str) -> None:
+        """Mark services a rule change may affect: ("interface", name), ("service", key) or
+        ("application", name)."""
+        kind, value = scope
+        if kind == "interface":
+            self._dirty.update(s for s in self._sources if s.interface == value)
+        elif kind == "service":
+            self._dirty.update(s for s in self._sources if s.key == value)
+        elif kind == "application":
+            for ep in self._raw_endpoints(registry):
+                if ep.application == value:
+                    self._dirty.add(ep.service)
+
+    def _raw_endpoints(self, registry: str | None = None) -> Iterable[Endpoint]:
+        for (reg, _, _), names in self._dirs.items():
+            if registry is None or reg == registry:
+                yield from (ep for ep in names.values() if ep is not None)
+        for (reg, _), by_sid in self._app_eps.items():
+            if registry is None or reg == registry:
+                for eps in by_sid.values():
+                    yield from eps
+
+    # ------------------------------------------------------------------ snapshot
+
+    def snapshot(self) -> Catalog:
+        """The catalog now; the same object as last time when nothing changed."""
+        if self._dirty_apps:
+            self._rebuild_apps()
+        complete = self.complete
+        if not self._dirty and self._catalog is not None and self._catalog.complete == complete:
+            return self._catalog
+        self._snapshots += 1
+        self._rebuilt = len(self._dirty)
+        for sid in self._dirty:
+            service = self._build(sid)
+            if service.endpoints:
+                self._services[sid] = service
+            else:
+                self._services.pop(sid, None)
+        self._dirty.clear()
+        if self._intern.needs_prune():
+            self._intern.rebuild(list(self._raw_endpoints()))
+        self._catalog = Catalog.create(self._services.values(), complete=complete)
+        return self._catalog
+
+    def _rebuild_apps(self) -> None:
+        for key in sorted(self._dirty_apps):
+            old = self._app_eps.pop(key, {})
+            new = self._apps.endpoints(key, self._template)
+            if new:
+                self._app_eps[key] = new
+            for sid in old.keys() - new.keys():
+                self._unsource(sid, key)
+            for sid, eps in new.items():
+                self._sources.setdefault(sid, set()).add(key)
+                if old.get(sid) != eps:
+                    self._dirty.add(sid)
+            self._dirty.update(old.keys() - new.keys())
+        self._dirty_apps.clear()
+
+    def _template(self, registry: str, app: str, interface: str) -> set[tuple[ServiceId, str]]:
+        found: set[tuple[ServiceId, str]] = set()
+        for sid, sources in self._sources.items():
+            if sid.interface != interface:
+                continue
+            for src in sources:
+                if len(src) == 3 and src[0] == registry:
+                    for ep in self._dirs[src].values():
+                        if ep is not None and ep.service == sid and ep.application == app:
+                            found.add((sid, ep.protocol))
+        return found
+
+    def _build(self, sid: ServiceId) -> Service:
+        best: dict[tuple[str, str, int, str], Endpoint] = {}
+        for src in self._sources.get(sid, ()):
+            if len(src) == 3:
+                eps: Iterable[Endpoint] = (
+                    ep for ep in self._dirs[src].values() if ep is not None and ep.service == sid
+                )
+            else:
+                eps = self._app_eps.get(src, {}).get(sid, ())
+            for ep in eps:
+                final = self._override(ep)
+                if final is None:
+                    continue
+                prior = best.get(final.identity)
+                if prior is None or _preference(final) < _preference(prior):
+                    best[final.identity] = final
+        return Service.create(sid, best.values())
+
+    def _override(self, ep: Endpoint) -> Endpoint | None:
+        if not self.policy.apply_overrides:
+            return apply_rules(ep)
+        app_name, service_name = rule_names_for(ep)
+        return apply_rules(
+            ep,
+            self._rules.url_rules(ep.registry, ep.service.interface),
+            self._rules.yaml_rules(ep.registry, app_name),
+            self._rules.yaml_rules(ep.registry, service_name),
+        )
+
+    # ------------------------------------------------------------------ observability
+
+    def problems(self) -> tuple[BuildProblem, ...]:
+        """Recent examples of skipped or doubtful data (bounded)."""
+        return self._log.recent()
+
+    @property
+    def stats(self) -> BuildStats:
+        return BuildStats(
+            events=self._events,
+            snapshots=self._snapshots,
+            rebuilt_last=self._rebuilt,
+            services=len(self._services),
+            endpoints=sum(len(s.endpoints) for s in self._services.values()),
+            provider_nodes=sum(len(d) for d in self._dirs.values()),
+            instances=self._apps.instance_count,
+            problems=dict(self._log.counts),
+        )
+
+    def rules_for(self, ep: Endpoint) -> tuple[OverrideRule, ...]:
+        """Every effective rule that matches ``ep`` (debugging aid)."""
+        app_name, service_name = rule_names_for(ep)
+        layers = (
+            self._rules.url_rules(ep.registry, ep.service.interface),
+            self._rules.yaml_rules(ep.registry, app_name),
+            self._rules.yaml_rules(ep.registry, service_name),
+        )
+        return tuple(r for layer in layers for r in layer if r.matches(ep))

@@ -1,0 +1,131 @@
+"""Provider node name -> compact :class:`Endpoint`, sharing parts so 100k endpoints stay small.
+
+Why this module exists: the builder memoizes one decoded value per ZooKeeper child name, and at
+100,000 endpoints what it keeps per name decides the agent's memory. We keep only the frozen
+:class:`Endpoint` (no parsed URL, no param dict) and intern its parts: providers of one interface
+usually share identical params once ``timestamp``/``pid`` are gone, so they share one params tuple,
+and every endpoint on a host shares one address string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar
+
+from dubbomesh.dubbo.model import Endpoint, ServiceId, Source
+from dubbomesh.dubbo.protocols import NON_ENDPOINT_PROTOCOLS
+from dubbomesh.dubbo.url import DecodeWarning, DubboUrl, decode_node
+
+T = TypeVar("T")
+
+
+class Interner:
+    """Share equal immutable values (strings, tuples, ServiceIds) between endpoints.
+
+    The table only grows; :meth:`maybe_prune` rebuilds it from the values still in use when it
+    has grown well past the live set.
+    """
+
+    def __init__(self) -> None:
+        self._table: dict[object, object] = {}
+        self._watermark = 10_000
+
+    def __call__(self, value: T) -> T:
+        found = self._table.setdefault(value, value)
+        return found  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def needs_prune(self) -> bool:
+        """True when the table is more than twice its size after the last prune."""
+        return len(self._table) > self._watermark
+
+    def rebuild(self, endpoints: list[Endpoint]) -> None:
+        """Keep only the parts of ``endpoints`` (the live set)."""
+        self._table = {}
+        for ep in endpoints:
+            self.endpoint_parts(ep)
+        self._watermark = max(10_000, 2 * len(self._table))
+
+    def endpoint_parts(self, ep: Endpoint) -> None:
+        for part in (ep.service, ep.protocol, ep.address, ep.application, ep.registry, ep.params):
+            self(part)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOutcome:
+    """What one provider child name yielded: an endpoint, or the reason it yielded none."""
+
+    endpoint: Endpoint | None
+    skip: str = ""
+    """Empty when ``endpoint`` is set; else a stable reason code (for counters)."""
+    detail: str = ""
+    warnings: tuple[DecodeWarning, ...] = ()
+
+
+def classify_error(error: str) -> str:
+    """A stable reason code for a decoder error sentence."""
+    if error.startswith("malformed node name"):
+        return "malformed-name"
+    if error.startswith("not a Dubbo URL"):
+        return "no-protocol"
+    return "bad-url"
+
+
+def endpoint_from_url(
+    url: DubboUrl, *, registry: str, volatile: frozenset[str], intern: Interner
+) -> Endpoint:
+    """The endpoint a provider URL describes (before overrides)."""
+    params = tuple(sorted((k, v) for k, v in url.params.items() if k not in volatile))
+    return Endpoint(
+        service=intern(ServiceId(url.interface, url.group, url.version)),
+        protocol=intern(url.protocol),
+        address=intern(url.endpoint_address),
+        port=url.port,
+        weight=url.weight,
+        application=intern(url.application),
+        registry=intern(registry),
+        source=Source.INTERFACE,
+        params=intern(tuple(intern(p) for p in params)),
+    )
+
+
+def decode_provider(
+    name: str,
+    *,
+    directory: str,
+    registry: str,
+    allow_loopback: bool,
+    volatile: frozenset[str],
+    intern: Interner,
+) -> NodeOutcome:
+    """Decode one ``providers`` child; never raises."""
+    decoded = decode_node(name, directory=directory)
+    url = decoded.url
+    if url is None:
+        error = decoded.error or "undecodable"
+        return NodeOutcome(None, classify_error(error), error, decoded.warnings)
+    if url.protocol in NON_ENDPOINT_PROTOCOLS:
+        # empty:// is the "no providers" marker; the others are rules misplaced under providers.
+        code = "empty-marker" if url.protocol == "empty" else "not-an-endpoint"
+        return NodeOutcome(None, code, url.protocol, decoded.warnings)
+    if url.category != "providers" or url.side == "consumer":
+        return NodeOutcome(None, "not-a-provider", url.category, decoded.warnings)
+    if not url.interface:
+        return NodeOutcome(None, "no-interface", "URL names no interface", decoded.warnings)
+    if not url.routable and not (allow_loopback and url.is_loopback and 0 < url.port <= 65535):
+        code = "loopback" if url.is_loopback else "unroutable"
+        return NodeOutcome(None, code, f"{url.host}:{url.port}", decoded.warnings)
+    ep = endpoint_from_url(url, registry=registry, volatile=volatile, intern=intern)
+    return NodeOutcome(ep, "", "", decoded.warnings)
+
+
+def address_usable(address: str, port: int, *, allow_loopback: bool) -> str:
+    """Empty when ``address:port`` may be published; else a reason code (instance addresses)."""
+    url = DubboUrl(host=address, port=port)
+    if url.routable:
+        return ""
+    if allow_loopback and url.is_loopback and 0 < port <= 65535:
+        return ""
+    return "loopback" if url.is_loopback else "unroutable"
