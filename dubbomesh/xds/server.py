@@ -107,6 +107,7 @@ class XdsServer:
         self._server: grpc.aio.Server | None = None
         self._delivered_gen = -1
         self._nacks = 0
+        self._consumed = 0
 
     @property
     def snapshot(self) -> Snapshot | None:
@@ -133,6 +134,7 @@ class XdsServer:
                     seen, intent = await intents.wait_newer(seen)
                 except anyio.EndOfStream:
                     return
+                self._consumed = seen
                 if not intent.complete:
                     log.info(
                         "xds: intent %s is incomplete; keep serving the last one", intent.version
@@ -375,6 +377,7 @@ class XdsServer:
         return {
             "addresses": list(self.addresses),
             "serving": snap is not None,
+            "intent_generation": self._consumed,
             "snapshot": None
             if snap is None
             else {
