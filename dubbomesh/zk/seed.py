@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
@@ -146,6 +146,10 @@ class SeedDescription:
     metadata: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
     """Human lines: what the mesh should show."""
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterating yields the human lines (the demo prints them)."""
+        return iter(self.notes)
 
 
 def seed_demo(
