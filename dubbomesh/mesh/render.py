@@ -1,0 +1,257 @@
+"""Catalog -> MeshIntent, pure and incremental.
+
+Why this module exists: every sink (Kubernetes, MCP, local xDS) consumes the same
+:class:`MeshIntent`. :func:`render` is the pure definition; :class:`Renderer` gives the same result
+incrementally: it re-renders only the services whose :attr:`Service.version` changed (and the
+provider addresses their endpoints touch), so one changed service among 10,000 costs one service.
+Cross-service decisions (host and name collisions, virtual IPs) are functions of the SET of
+services, recomputed only when that set changes, so the output never depends on event order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dubbomesh.dubbo.model import Catalog, Endpoint, ServiceId
+from dubbomesh.mesh.addresses import allocate_vips, port_claims
+from dubbomesh.mesh.intent import MeshIntent, MeshObject, Pairs, Problem
+from dubbomesh.mesh.labels import endpoint_labels
+from dubbomesh.mesh.naming import (
+    disambiguate,
+    object_name,
+    render_template,
+    service_values,
+    short_hash,
+)
+from dubbomesh.mesh.services import ServiceUnit, render_service
+from dubbomesh.mesh.settings import AddressStrategy, EndpointMode, MeshSettings
+from dubbomesh.mesh.workloads import render_address
+
+UnitKey = tuple[ServiceId, str]
+"""(service, registry or "")."""
+SELECTOR_PREFIX = "svc.dubbomesh.io/"
+
+
+def render(catalog: Catalog, settings: MeshSettings) -> MeshIntent:
+    """The Istio intent for ``catalog`` (pure: same inputs, same output)."""
+    return Renderer(settings).render(catalog)
+
+
+def unit_template(settings: MeshSettings) -> str:
+    """The host template, with ``{registry}`` inserted before the final literal part when
+    ``registry_suffix`` is on and the template lacks it."""
+    template = settings.host_template
+    if not settings.registry_suffix or "{registry}" in template:
+        return template
+    parts = template.split(".")
+    if len(parts) > 1 and "{" not in parts[-1]:
+        return ".".join([*parts[:-1], "{registry}", parts[-1]])
+    return f"{template}.{{registry}}"
+
+
+class Renderer:
+    """Single-owner incremental renderer; :meth:`render` equals :func:`render` for any history."""
+
+    def __init__(self, settings: MeshSettings) -> None:
+        self.settings = settings
+        self._template = unit_template(settings)
+        self._versions: dict[ServiceId, str] = {}
+        self._unit_eps: dict[UnitKey, tuple[Endpoint, ...]] = {}
+        self._base_host: dict[UnitKey, str] = {}
+        self._resolved: dict[UnitKey, tuple[str, str, str]] = {}
+        """(host, name, vip) per unit."""
+        self._unit_out: dict[UnitKey, tuple[MeshObject | None, tuple[Problem, ...]]] = {}
+        self._addr_units: dict[str, dict[UnitKey, tuple[Endpoint, ...]]] = {}
+        self._addr_out: dict[str, tuple[tuple[MeshObject, ...], tuple[Problem, ...]]] = {}
+        self._global: tuple[Problem, ...] = ()
+        self._labels: dict[tuple[tuple[tuple[str, str], ...], str], Pairs] = {}
+        self.labels_refused = 0
+        self.rendered_last = 0
+        """Units and addresses re-rendered by the last call (for metrics and tests)."""
+
+    # ------------------------------------------------------------------ helpers
+
+    def _label(self, ep: Endpoint) -> Pairs:
+        key = (ep.params, ep.application)
+        found = self._labels.get(key)
+        if found is None:
+            if len(self._labels) > 50_000:
+                self._labels.clear()
+            found, refused = endpoint_labels(ep, self.settings.label_params)
+            self.labels_refused += refused
+            self._labels[key] = found
+        return found
+
+    def _units_of(self, sid: ServiceId, eps: Iterable[Endpoint]) -> dict[UnitKey, list[Endpoint]]:
+        out: dict[UnitKey, list[Endpoint]] = {}
+        for ep in eps:
+            reg = ep.registry if self.settings.registry_suffix else ""
+            out.setdefault((sid, reg), []).append(ep)
+        return out
+
+    def _selector(self, key: UnitKey) -> str:
+        if self.settings.endpoint_mode is not EndpointMode.WORKLOAD_ENTRY:
+            return ""
+        return SELECTOR_PREFIX + short_hash(f"{key[0].key}@{key[1]}", 16)
+
+    # ------------------------------------------------------------------ render
+
+    def render(self, catalog: Catalog) -> MeshIntent:
+        """The intent for ``catalog``, reusing everything unchanged since the last call."""
+        dirty_units, dirty_addrs = self._absorb(catalog)
+        if any((k in self._unit_eps) != (k in self._resolved) for k in dirty_units):
+            dirty_units |= self._resolve()
+        for key in dirty_units:
+            self._render_unit(key)
+        for address in dirty_addrs:
+            self._render_address(address)
+        self.rendered_last = len(dirty_units) + len(dirty_addrs)
+        return self._assemble(catalog)
+
+    def _absorb(self, catalog: Catalog) -> tuple[set[UnitKey], set[str]]:
+        """Take in changed services; return the units and addresses to re-render."""
+        dirty_units: set[UnitKey] = set()
+        dirty_addrs: set[str] = set()
+        seen = catalog.services
+        changed = [s for s in catalog if self._versions.get(s.id) != s.version]
+        gone = [sid for sid in self._versions if sid not in seen]
+        for sid in gone:
+            del self._versions[sid]
+        for service in changed:
+            self._versions[service.id] = service.version
+        for sid, eps in [(sid, ()) for sid in gone] + [(s.id, s.endpoints) for s in changed]:
+            old_keys = self._unit_keys_of(sid)
+            new_units = self._units_of(sid, eps)
+            for key in set(old_keys) | set(new_units):
+                dirty_units.add(key)
+                for ep in self._unit_eps.pop(key, ()):
+                    dirty_addrs.add(ep.address)
+                    self._addr_units.get(ep.address, {}).pop(key, None)
+                new = tuple(new_units.get(key, ()))
+                if new:
+                    self._unit_eps[key] = new
+                    for ep in new:
+                        dirty_addrs.add(ep.address)
+                    for address in {ep.address for ep in new}:
+                        self._addr_units.setdefault(address, {})[key] = tuple(
+                            ep for ep in new if ep.address == address
+                        )
+        for address in dirty_addrs:
+            if not self._addr_units.get(address):
+                self._addr_units.pop(address, None)
+        return dirty_units, dirty_addrs
+
+    def _unit_keys_of(self, sid: ServiceId) -> list[UnitKey]:
+        if not self.settings.registry_suffix:
+            return [(sid, "")] if (sid, "") in self._unit_eps else []
+        return [k for k in self._unit_eps if k[0] == sid]
+
+    def _resolve(self) -> set[UnitKey]:
+        """Recompute hosts, names and VIPs over all units; return units whose values changed."""
+        hosts: dict[str, list[UnitKey]] = {}
+        for key in self._unit_eps:
+            base = self._base_host.get(key)
+            if base is None:
+                sid, reg = key
+                values = service_values(
+                    sid.interface,
+                    sid.group,
+                    sid.version,
+                    registry=reg,
+                    namespace=self.settings.namespace,
+                )
+                base = self._base_host[key] = render_template(self._template, values)
+            hosts.setdefault(base, []).append(key)
+        for key in [k for k in self._base_host if k not in self._unit_eps]:
+            del self._base_host[key]
+        problems: list[Problem] = []
+        final: dict[UnitKey, str] = {}
+        for host, keys in hosts.items():
+            if len(keys) > 1:
+                listed = ", ".join(sorted(k[0].key for k in keys))
+                problems.append(Problem("host-collision", f"{host}: {listed}; hash label added"))
+            for key in keys:
+                ident = f"{key[0].key}@{key[1]}"
+                final[key] = disambiguate(host, ident) if len(keys) > 1 else host
+        names: dict[str, list[UnitKey]] = {}
+        for key, host in final.items():
+            names.setdefault(object_name(host, f"se|{key[0].key}@{key[1]}"), []).append(key)
+        named: dict[UnitKey, str] = {}
+        for name, keys in names.items():
+            for key in keys:
+                ident = f"se|{key[0].key}@{key[1]}"
+                named[key] = (
+                    object_name(f"{name}-{short_hash(ident)}", ident) if len(keys) > 1 else name
+                )
+            if len(keys) > 1:
+                problems.append(Problem("name-collision", f"{name}: hash suffix added"))
+        vips: dict[str, str] = {}
+        if self.settings.address_strategy is AddressStrategy.WORKLOAD_VIP:
+            vips = allocate_vips((f"{k[0].key}@{k[1]}" for k in final), self.settings.vip_cidr)
+        self._global = tuple(sorted(problems, key=lambda p: (p.code, p.text)))
+        changed: set[UnitKey] = set()
+        resolved: dict[UnitKey, tuple[str, str, str]] = {}
+        for key, host in final.items():
+            value = (host, named[key], vips.get(f"{key[0].key}@{key[1]}", ""))
+            resolved[key] = value
+            if self._resolved.get(key) != value:
+                changed.add(key)
+        self._resolved = resolved
+        return changed
+
+    def _render_unit(self, key: UnitKey) -> None:
+        eps = self._unit_eps.get(key)
+        if not eps:
+            self._unit_out.pop(key, None)
+            return
+        host, name, vip = self._resolved[key]
+        unit = ServiceUnit(key[0], key[1], eps, host, name, vip, self._selector(key))
+        obj, problems = render_service(unit, self.settings, self._label)
+        tagged = tuple(Problem(p.code, f"{key[0].key}: {p.text}") for p in problems)
+        self._unit_out[key] = (obj, tagged)
+
+    def _render_address(self, address: str) -> None:
+        units = self._addr_units.get(address)
+        if not units:
+            self._addr_out.pop(address, None)
+            return
+        tagged = [(self._selector(key), ep) for key in sorted(units) for ep in units[key]]
+        objects, problems = render_address(address, tagged, self.settings, self._label)
+        self._addr_out[address] = (tuple(objects), tuple(problems))
+
+    def _assemble(self, catalog: Catalog) -> MeshIntent:
+        objects: list[MeshObject] = []
+        problems: list[Problem] = list(self._global)
+        for obj, probs in self._unit_out.values():
+            problems.extend(probs)
+            if obj is not None:
+                objects.append(obj)
+        for objs, probs in self._addr_out.values():
+            objects.extend(objs)
+            problems.extend(probs)
+        objects.sort(key=lambda o: (o.kind.value, o.key))
+        kept: list[MeshObject] = []
+        seen: set[tuple[str, str]] = set()
+        for obj in objects:
+            if (obj.kind.value, obj.key) in seen:
+                problems.append(Problem("name-collision", f"{obj.kind.value} {obj.key} skipped"))
+                continue
+            seen.add((obj.kind.value, obj.key))
+            kept.append(obj)
+        refused = port_claims(kept)
+        if refused:
+            drop = {id(obj) for obj, _ in refused}
+            kept = [o for o in kept if id(o) not in drop]
+            problems.extend(Problem("port-claim-conflict", text) for _, text in refused)
+        problems.sort(key=lambda p: (p.code, p.text))
+        limit = self.settings.max_problems
+        if len(problems) > limit:
+            extra = len(problems) - limit
+            problems = [*problems[:limit], Problem("more-problems", f"{extra} more not listed")]
+        return MeshIntent.create(
+            kept,
+            problems=tuple(problems),
+            catalog_version=catalog.version,
+            complete=catalog.complete,
+            stale=catalog.stale,
+        )

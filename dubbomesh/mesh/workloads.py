@@ -1,0 +1,191 @@
+"""Per-workload objects: the TCP entries that claim each provider IP:port once, and WorkloadEntries.
+
+Why this module exists: Dubbo consumers dial provider IPs read from ZooKeeper, and one process
+serves many interfaces on one port. A sidecar matches TCP by destination address:port, so the only
+conflict-free shape is one entry per workload whose ``addresses`` is the provider IP and whose ports
+are the real TCP ports there (the default ``workload`` address strategy). A workload is (address,
+application); every IP:port is claimed by exactly one workload (the application that sorts first
+wins a contested port and the conflict is reported).
+
+In ``workloadentry`` endpoint mode the same grouping yields WorkloadEntries: one per workload (split
+per port when one application listens on several ports of the same protocol at one address), with
+a ``svc.dubbomesh.io/<hash>: "true"`` label per service it serves, which is what the interface-level
+entries select. That is correct when one address serves many interfaces and when an interface spans
+several applications.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from dubbomesh.dubbo.model import Endpoint
+from dubbomesh.mesh.intent import (
+    Kind,
+    Location,
+    MeshObject,
+    Pairs,
+    Problem,
+    Resolution,
+    ServiceEntrySpec,
+    WorkloadSpec,
+)
+from dubbomesh.mesh.labels import common_labels, ownership_labels
+from dubbomesh.mesh.naming import object_name, render_template, workload_values
+from dubbomesh.mesh.ports import needs_address, port_name, workload_port
+from dubbomesh.mesh.settings import (
+    ADDRESS_ANNOTATION,
+    AddressStrategy,
+    EndpointMode,
+    MeshSettings,
+)
+
+LabelFn = Callable[[Endpoint], Pairs]
+Tagged = tuple[str, Endpoint]
+"""(selector label key of the endpoint's service, or "", endpoint)."""
+
+
+def workload_host(address: str, application: str, settings: MeshSettings) -> str:
+    values = workload_values(address, application, namespace=settings.namespace)
+    return render_template(settings.workload_host_template, values)
+
+
+def render_address(
+    address: str, tagged: Sequence[Tagged], settings: MeshSettings, labels: LabelFn
+) -> tuple[list[MeshObject], list[Problem]]:
+    """Every per-workload object at one provider address."""
+    by_app: dict[str, list[Tagged]] = {}
+    for sel, ep in tagged:
+        by_app.setdefault(ep.application, []).append((sel, ep))
+    objects: list[MeshObject] = []
+    problems: list[Problem] = []
+    claimed: dict[int, str] = {}
+    for app in sorted(by_app):
+        group = sorted(by_app[app], key=lambda t: (t[1].protocol, t[1].port, t[1].service, t[0]))
+        host = workload_host(address, app, settings)
+        if settings.address_strategy is not AddressStrategy.L7_ONLY:
+            entry = _tcp_entry(
+                address,
+                app=app,
+                host=host,
+                group=group,
+                settings=settings,
+                labels=labels,
+                claimed=claimed,
+                problems=problems,
+            )
+            if entry is not None:
+                objects.append(entry)
+        if settings.endpoint_mode is EndpointMode.WORKLOAD_ENTRY:
+            objects.extend(
+                _workload_entries(
+                    address, app=app, host=host, group=group, settings=settings, labels=labels
+                )
+            )
+    return objects, problems
+
+
+def _tcp_entry(
+    address: str,
+    *,
+    app: str,
+    host: str,
+    group: list[Tagged],
+    settings: MeshSettings,
+    labels: LabelFn,
+    claimed: dict[int, str],
+    problems: list[Problem],
+) -> MeshObject | None:
+    ports = {}
+    for _, ep in group:
+        if not needs_address(ep.protocol, settings) or ep.port in ports:
+            continue
+        owner = claimed.setdefault(ep.port, app)
+        if owner != app:
+            problems.append(
+                Problem(
+                    "address-port-conflict",
+                    f"{address}:{ep.port} registered by applications {owner!r} and {app!r}; "
+                    f"kept {owner!r}",
+                )
+            )
+            continue
+        ports[ep.port] = workload_port(ep.protocol, ep.port, settings)
+    if not ports:
+        return None
+    tcp_eps = [ep for _, ep in group if ep.port in ports]
+    spec = ServiceEntrySpec(
+        hosts=(host,),
+        ports=tuple(ports[n] for n in sorted(ports)),
+        addresses=(address,),
+        location=Location.MESH_INTERNAL,
+        resolution=Resolution.STATIC,
+        endpoints=(
+            WorkloadSpec(
+                address=address,
+                ports=tuple(sorted((p.name, str(p.number)) for p in ports.values())),
+                labels=common_labels(labels(ep) for ep in tcp_eps),
+            ),
+        ),
+        export_to=settings.export_to,
+    )
+    return MeshObject.create(
+        Kind.SERVICE_ENTRY,
+        settings.namespace,
+        object_name(host, f"wse|{address}|{app}"),
+        spec,
+        labels=ownership_labels(min(ep.registry for ep in tcp_eps)),
+        annotations=((ADDRESS_ANNOTATION, address),),
+        services=tuple(sorted({ep.service for ep in tcp_eps})),
+    )
+
+
+def _workload_entries(
+    address: str,
+    *,
+    app: str,
+    host: str,
+    group: list[Tagged],
+    settings: MeshSettings,
+    labels: LabelFn,
+) -> list[MeshObject]:
+    vip = settings.address_strategy is AddressStrategy.WORKLOAD_VIP
+    usable = [
+        (sel, ep)
+        for sel, ep in group
+        if sel
+        and ep.protocol in settings.ports
+        and (vip or not needs_address(ep.protocol, settings))
+    ]
+    ports_of: dict[str, set[int]] = {}
+    for _, ep in usable:
+        ports_of.setdefault(ep.protocol, set()).add(ep.port)
+    split = any(len(p) > 1 for p in ports_of.values())
+    parts: dict[int, list[Tagged]] = {}
+    for item in usable:
+        parts.setdefault(item[1].port if split else 0, []).append(item)
+    out: list[MeshObject] = []
+    for port in sorted(parts):
+        members = parts[port]
+        eps = [ep for _, ep in members]
+        port_map = sorted({(port_name(ep.protocol, settings), str(ep.port)) for ep in eps})
+        own = common_labels(labels(ep) for ep in eps)
+        selectors = tuple(sorted({(sel, "true") for sel, _ in members}))
+        spec = WorkloadSpec(
+            address=address,
+            ports=tuple(dict(port_map).items()),
+            labels=tuple(sorted(dict(own + selectors).items())),
+            weight=max(ep.weight for ep in eps),
+        )
+        base = f"{host}-{port}" if split else host
+        out.append(
+            MeshObject.create(
+                Kind.WORKLOAD_ENTRY,
+                settings.namespace,
+                object_name(base, f"we|{address}|{app}|{port}"),
+                spec,
+                labels=ownership_labels(min(ep.registry for ep in eps)),
+                annotations=((ADDRESS_ANNOTATION, address),),
+                services=tuple(sorted({ep.service for ep in eps})),
+            )
+        )
+    return out
