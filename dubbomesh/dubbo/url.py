@@ -14,36 +14,62 @@ Contract (other modules rely on it; keep it stable):
   the returned :class:`Decoded`.
 - :func:`decode_any` accepts a node name, a full znode path or a plain URL.
 - :func:`encode_node` is the inverse of :func:`decode_node` (Java ``URLEncoder`` rules).
+
+Java parity notes: the whole name is percent-decoded once, then split at the first ``?``, params
+at ``&`` and ``;``, key and value at the first ``=`` (a bare key means key=key, ``k=`` is empty,
+the last duplicate wins, ``default.X`` fills an absent ``X``). User info ends at the LAST ``@``;
+the port follows the LAST ``:`` unless a ``%zone`` follows it; leading ``/`` are stripped from the
+path. Where Java would crash on a port (``[::1]`` without a port, ``host:``) we are lenient;
+unparsable ports and malformed escapes are per-input errors. The decoder is stateless: callers
+may memoize.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-DOUBLE_DECODED_KEYS = frozenset({"rule", "mock", "refer", "export", "monitor"})
-"""Parameters whose values Dubbo decodes a second time (they were encoded before insertion)."""
+from dubbomesh.dubbo.model import ServiceId
+from dubbomesh.dubbo.protocols import NON_ENDPOINT_PROTOCOLS, is_endpoint_protocol
+from dubbomesh.dubbo.urlcodec import (
+    DOUBLE_DECODED_KEYS,
+    Body,
+    DecodeWarning,
+    UrlError,
+    decode_component,
+    encode_component,
+    parse_decoded,
+    parse_node_fast,
+)
 
+__all__ = [
+    "CATEGORIES",
+    "DEFAULT_CATEGORY",
+    "DEFAULT_WEIGHT",
+    "DOUBLE_DECODED_KEYS",
+    "DecodeWarning",
+    "Decoded",
+    "DubboUrl",
+    "UrlError",
+    "decode_any",
+    "decode_component",
+    "decode_node",
+    "encode_component",
+    "encode_node",
+    "parse_url",
+]
 
-class UrlError(ValueError):
-    """An input that is not a Dubbo URL Java would accept. The message says what is wrong.
-
-    Callers report it for that one input (a znode, a CLI argument) and carry on.
-    """
-
-
-@dataclass(frozen=True, slots=True)
-class DecodeWarning:
-    """Something Java would tolerate (or silently skip) but an operator should know about."""
-
-    code: str
-    """Short stable code, e.g. ``lowercase-escape``, ``interface-mismatch``, ``unroutable-host``."""
-    text: str
-    """One human sentence with the specifics."""
-
+DEFAULT_CATEGORY = "providers"
+"""Java's ``url.getCategory(DEFAULT_CATEGORY)``: a URL without ``category`` counts as a provider."""
+CATEGORIES = frozenset({"providers", "consumers", "configurators", "routers"})
+"""The registry directories under ``/<root>/<interface>/`` that hold URL nodes."""
+DEFAULT_WEIGHT = 100
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+_INT = re.compile(r"[+-]?[0-9]{1,10}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +85,295 @@ class DubboUrl:
     """0 when the authority has no port."""
     path: str = ""
     """Without the leading ``/``."""
-    params: Mapping[str, str] = field(default=_EMPTY)
+    params: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     """Single-decoded values; ``default.X`` already copied to ``X`` where ``X`` was absent."""
 
     def param(self, key: str, default: str = "") -> str:
         """The value of ``key``, or ``default`` when absent or empty."""
         value = self.params.get(key, "")
         return value if value else default
+
+    @property
+    def interface(self) -> str:
+        """The ``interface`` param, else the path (Java ``getServiceInterface``)."""
+        return self.param("interface", self.path)
+
+    @property
+    def group(self) -> str:
+        return self.param("group")
+
+    @property
+    def version(self) -> str:
+        """Compared literally, as Java does (``0.0.0`` is NOT the same as no version)."""
+        return self.param("version")
+
+    @property
+    def service_id(self) -> ServiceId:
+        return ServiceId(self.interface, self.group, self.version)
+
+    @property
+    def service_key(self) -> str:
+        """``[group/]interface[:version]``, empty parts omitted."""
+        return self.service_id.key
+
+    @property
+    def category(self) -> str:
+        """The ``category`` param, default ``providers`` as Java's registry reads it."""
+        return self.param("category", DEFAULT_CATEGORY)
+
+    @property
+    def side(self) -> str:
+        return self.param("side")
+
+    @property
+    def application(self) -> str:
+        return self.param("application")
+
+    @property
+    def weight(self) -> int:
+        """The ``weight`` param; 100 when absent or not an integer; negative counts as 0 (Java
+        load balancers clamp it)."""
+        value = self.params.get("weight", "")
+        if not _INT.fullmatch(value):
+            return DEFAULT_WEIGHT
+        return max(int(value), 0)
+
+    @property
+    def enabled(self) -> bool:
+        """Java ``getParameter("enabled", true)``: absent or empty is true, else only ``true``
+        (any case) is. Note Java consumers check ``disabled`` first when it is present."""
+        value = self.params.get("enabled", "")
+        return not value or value.lower() == "true"
+
+    @property
+    def disabled(self) -> bool:
+        """``disabled=true`` (any case): consumers build no invoker (usually set by an override)."""
+        return self.params.get("disabled", "").lower() == "true"
+
+    @property
+    def endpoint_address(self) -> str:
+        """What a client dials: the host without IPv6 brackets and without a ``%zone`` id."""
+        host = self.host
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        if ":" in host and "%" in host:
+            host = host[: host.index("%")]
+        return host
+
+    @property
+    def is_loopback(self) -> bool:
+        """``localhost``, ``127.*``, ``::1`` (also IPv4-mapped ``::ffff:127.*``)."""
+        return _host_kind(self.endpoint_address) == "loopback"
+
+    @property
+    def routable(self) -> bool:
+        """A concrete, non-loopback host and a port in 1..65535."""
+        return 0 < self.port <= 65535 and _host_kind(self.endpoint_address) == ""
+
+    @property
+    def timestamp_ms(self) -> int | None:
+        """``timestamp`` in ms; dubbo-go writes 10-digit SECONDS, converted here. None if absent."""
+        value = self.params.get("timestamp", "")
+        if not (value.isascii() and value.isdigit()):
+            return None
+        return int(value) * 1000 if len(value) <= 10 else int(value)
+
+    def to_string(self) -> str:
+        """Java ``toFullString``: params sorted by key, values trimmed, the five nested keys
+        re-encoded (so ``decode_node(encode_node(u))`` gives ``u`` back)."""
+        out = [self.protocol, "://"] if self.protocol else []
+        if self.username:
+            out += (
+                [self.username, ":", self.password, "@"] if self.password else [self.username, "@"]
+            )
+        if self.host:
+            out += [self.host, ":", str(self.port)] if self.port > 0 else [self.host]
+        if self.path:
+            out += ["/", self.path]
+        if self.params:
+            pairs = []
+            for key in sorted(self.params):
+                value = self.params[key].strip()
+                if key in DOUBLE_DECODED_KEYS:
+                    value = encode_component(value)
+                pairs.append(f"{key}={value}")
+            out += ["?", "&".join(pairs)]
+        return "".join(out)
+
+
+def _host_kind(address: str) -> str:
+    """ "unspecified", "loopback" or "" (a concrete host)."""
+    if not address or address == "0.0.0.0":
+        return "unspecified"
+    if address.startswith("127.") or address.lower() == "localhost":
+        return "loopback"
+    if ":" not in address:
+        return ""
+    try:
+        ip = ipaddress.IPv6Address(address)
+    except ValueError:
+        return ""
+    if ip.is_unspecified:
+        return "unspecified"
+    mapped = ip.ipv4_mapped
+    return "loopback" if ip.is_loopback or (mapped is not None and mapped.is_loopback) else ""
+
+
+# ------------------------------------------------------------------ public decode API
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """The outcome of decoding one input: a URL (or None) plus warnings, or an error."""
+
+    input: str
+    url: DubboUrl | None
+    warnings: tuple[DecodeWarning, ...] = ()
+    error: str | None = None
+    """None when ``url`` is set; else one sentence saying why this input was rejected."""
+
+    def to_json(self) -> dict[str, object]:
+        """The CLI's JSON object (also handy for debug endpoints)."""
+        u = self.url
+        out: dict[str, object] = {"input": self.input}
+        if u is None:
+            out.update(dict.fromkeys(_JSON_URL_FIELDS))
+            out.update(params={}, endpoint_address=None, routable=False)
+        else:
+            out.update(
+                protocol=u.protocol,
+                host=u.host,
+                port=u.port,
+                path=u.path,
+                interface=u.interface,
+                group=u.group,
+                version=u.version,
+                service_key=u.service_key,
+                category=u.category,
+                side=u.side,
+                params=dict(sorted(u.params.items())),
+                endpoint_address=u.endpoint_address,
+                routable=u.routable,
+            )
+        out["warnings"] = [{"code": w.code, "text": w.text} for w in self.warnings]
+        out["error"] = self.error
+        return out
+
+
+_JSON_URL_FIELDS = (
+    "protocol", "host", "port", "path", "interface", "group", "version", "service_key",
+    "category", "side",
+)  # fmt: skip
+
+
+def _make(parsed: tuple[Body, dict[str, str]]) -> DubboUrl:
+    (protocol, username, password, host, port, path), params = parsed
+    return DubboUrl(protocol, username, password, host, port, path, MappingProxyType(params))
+
+
+def parse_url(text: str) -> DubboUrl:
+    """Parse a plain (already decoded) Dubbo URL string, trimmed as Java's ``URL.valueOf`` does.
+    Raises :class:`UrlError`."""
+    return _make(parse_decoded(text.strip(), []))
+
+
+def encode_node(url: DubboUrl) -> str:
+    """The ZooKeeper child name Java would register for ``url``."""
+    return encode_component(url.to_string())
+
+
+def _checked(
+    source: str, text: str, warnings: list[DecodeWarning], directory: str | None
+) -> Decoded:
+    """Parse decoded ``text`` and add the warnings that need the whole URL."""
+    try:
+        url = _make(parse_decoded(text, warnings))
+    except UrlError as exc:
+        return Decoded(source, None, tuple(warnings), str(exc))
+    return _check(source, url, warnings, directory)
+
+
+def _check(
+    source: str, url: DubboUrl, warnings: list[DecodeWarning], directory: str | None
+) -> Decoded:
+    protocol = url.protocol
+    if not protocol:
+        return Decoded(source, None, tuple(warnings), "not a Dubbo URL: no 'protocol://' part")
+    if is_endpoint_protocol(protocol):
+        if not url.routable:
+            warnings.append(_unroutable(url))
+    elif protocol not in NON_ENDPOINT_PROTOCOLS:
+        warnings.append(DecodeWarning("unknown-protocol", f"protocol {protocol!r} is not known"))
+    if directory is not None:
+        try:
+            expected = decode_component(directory)[0]
+        except UrlError:
+            expected = directory
+        if expected != url.interface:
+            warnings.append(
+                DecodeWarning(
+                    "interface-mismatch",
+                    f"directory {expected!r} but URL interface {url.interface!r}; "
+                    "following the URL, as Java consumers do",
+                )
+            )
+    return Decoded(source, url, tuple(warnings), None)
+
+
+def _unroutable(url: DubboUrl) -> DecodeWarning:
+    if url.is_loopback:
+        return DecodeWarning("loopback-host", f"host {url.host!r} is loopback: not routable")
+    if _host_kind(url.endpoint_address):
+        return DecodeWarning("unroutable-host", f"host {url.host!r} is not a concrete address")
+    return DecodeWarning("unroutable-host", f"port {url.port} is not a usable port")
+
+
+def decode_node(name: str, *, directory: str | None = None) -> Decoded:
+    """Decode one ZooKeeper child name exactly once, as Java does. Never raises.
+
+    ``directory`` is the (still encoded) interface directory the child was listed under; a URL
+    whose interface differs gets an ``interface-mismatch`` warning.
+    """
+    warnings: list[DecodeWarning] = []
+    try:
+        fast = parse_node_fast(name, warnings)
+    except UrlError as exc:
+        return Decoded(name, None, tuple(warnings), str(exc))
+    if fast is not None:
+        return _check(name, _make(fast), warnings, directory)
+    return _decode_node_general(name, directory)
+
+
+def _decode_node_general(name: str, directory: str | None) -> Decoded:
+    """The reference path: decode the whole name once, then parse (tests compare both paths)."""
+    try:
+        text, warns = decode_component(name)
+    except UrlError as exc:
+        return Decoded(name, None, (), f"malformed node name: {exc}")
+    return _checked(name, text, list(warns), directory)
+
+
+def decode_any(text: str) -> Decoded:
+    """Decode a node name, a full znode path (``/<root>/<iface>/<category>/<name>``) or a plain
+    URL (anything containing a literal ``://``). Never raises."""
+    stripped = text.strip()
+    if stripped.startswith("/"):
+        segments = stripped.split("/")
+        if len(segments) < 4 or segments[-2] not in CATEGORIES or not segments[-1]:
+            return Decoded(
+                text,
+                None,
+                (),
+                "not a registry node path: expected /<root>/<interface>/<category>/<url>",
+            )
+        decoded = decode_node(segments[-1], directory=segments[-3])
+        if decoded.url is not None and decoded.url.category != segments[-2]:
+            warning = DecodeWarning(
+                "category-mismatch",
+                f"listed under {segments[-2]!r} but the URL says category {decoded.url.category!r}",
+            )
+            decoded = replace(decoded, warnings=(*decoded.warnings, warning))
+        return replace(decoded, input=text)
+    if "://" in stripped:
+        return _checked(text, stripped, [], None)  # a plain URL: already decoded once
+    return replace(decode_node(stripped), input=text)
