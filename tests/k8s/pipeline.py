@@ -1,0 +1,63 @@
+"""Run the real agent (``dubbomesh run --sink kubernetes ...``) in-process for end-to-end tests.
+
+Why this module exists: the end-to-end tests must exercise the whole chain (ZooKeeper -> catalog
+-> intent -> Kubernetes sink) exactly as the CLI wires it, while still letting a test stop one
+agent gracefully or abruptly and read its status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from dubbomesh.agent.app import Agent
+from dubbomesh.agent.cli import build_parser, config_from_args
+
+
+def agent_flags(zk: str, namespace: str, kubeconfig: Path, *extra: str) -> list[str]:
+    """CLI flags of an agent publishing ``zk`` into ``namespace`` as the restricted identity."""
+    return [
+        "--zk",
+        zk,
+        "--namespace",
+        namespace,
+        "--kubeconfig",
+        str(kubeconfig),
+        "--sink",
+        "kubernetes",
+        "--owner",
+        "e2e",
+        "--delete-grace",
+        "1",
+        "--lease-duration",
+        "4",
+        "--zk-session-timeout",
+        "4",
+        "--debounce",
+        "0.05",
+        "--debounce-max",
+        "0.5",
+        "--xds-listen",
+        "none",
+        "--http-listen",
+        "none",
+        *extra,
+    ]
+
+
+@asynccontextmanager
+async def running_agent(flags: list[str]) -> AsyncIterator[Agent]:
+    """Run an :class:`Agent` built from ``dubbomesh run <flags>`` until the block ends."""
+    config = config_from_args(build_parser().parse_args(["run", *flags]))
+    agent = Agent(config)
+    async with anyio.create_task_group() as tg:
+        started: Any = await tg.start(agent.run)
+        assert started is agent
+        try:
+            yield agent
+        finally:
+            agent.stop()
