@@ -15,6 +15,7 @@ from dubbomesh.dubbo.overrides import (
 )
 from dubbomesh.dubbo.url import parse_url
 
+GLOBAL = "override://0.0.0.0/com.foo.Bar?version=1.0&weight=7"
 SID = ServiceId("com.foo.Bar", "", "1.0")
 EP = Endpoint(SID, "dubbo", "10.0.0.1", 20880, application="app1", params=(("dubbo.tag", "g"),))
 
