@@ -1,0 +1,171 @@
+"""How fast a znode change reaches the catalog, against bare kazoo watches on the same node.
+
+Target (issue 2, point 8): with no debounce, a new provider node is in the catalog (builder
+snapshot) within 2x the latency of a bare kazoo watch on the same providers directory. Two floors
+are measured: the raw watch notification (it says "something changed" but not what), and kazoo's
+``ChildrenWatch`` recipe (notification + re-list: the same information the mirror needs). The
+target is checked against the raw notification; the recipe figure is reported alongside.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+
+import anyio
+
+from bench._zktree import ROOT, connect, iface, populate, provider_name
+from bench.harness import Figure
+from dubbomesh.agent.localzk import LocalZooKeeper
+from dubbomesh.dubbo.builder import BuildPolicy, CatalogBuilder
+from dubbomesh.dubbo.model import ServiceId
+from dubbomesh.dubbo.registry import ProvidersChanged, RegistryEvent
+from dubbomesh.zk.settings import RegistrySettings
+from dubbomesh.zk.source import run_registry
+
+BASE = 10
+"""Providers already under the measured directory."""
+
+
+def _node(k: int) -> str:
+    return f"{ROOT}/{iface(0)}/providers/{provider_name(0, BASE + k)}"
+
+
+def _bare_watch(hosts: str, first: int, count: int) -> list[float]:
+    reader, writer = connect(hosts), connect(hosts)
+    path = f"{ROOT}/{iface(0)}/providers"
+    out: list[float] = []
+    try:
+        for k in range(first, first + count):
+            fired = threading.Event()
+            stamp: list[float] = []
+
+            def watch(
+                _event: object, stamp: list[float] = stamp, fired: threading.Event = fired
+            ) -> None:
+                stamp.append(time.perf_counter())
+                fired.set()
+
+            reader.get_children(path, watch=watch)
+            t0 = time.perf_counter()
+            writer.create(_node(k))
+            fired.wait(10)
+            out.append(stamp[0] - t0)
+    finally:
+        for c in (reader, writer):
+            c.stop()
+            c.close()
+    return out
+
+
+def _children_watch(hosts: str, first: int, count: int) -> list[float]:
+    reader, writer = connect(hosts), connect(hosts)
+    path = f"{ROOT}/{iface(0)}/providers"
+    out: list[float] = []
+    expect: list[str] = [""]
+    seen = threading.Event()
+    stamp: list[float] = [0.0]
+
+    def on_children(children: list[str]) -> None:
+        if expect[0] in children:
+            stamp[0] = time.perf_counter()
+            seen.set()
+
+    try:
+        reader.ChildrenWatch(path, on_children)
+        for k in range(first, first + count):
+            seen.clear()
+            expect[0] = _node(k).rsplit("/", 1)[1]
+            t0 = time.perf_counter()
+            writer.create(_node(k))
+            seen.wait(10)
+            out.append(stamp[0] - t0)
+    finally:
+        for c in (reader, writer):
+            c.stop()
+            c.close()
+    return out
+
+
+async def _ours(hosts: str, first: int, count: int) -> list[float]:
+    settings = RegistrySettings(name="bench", hosts=hosts, resync_interval=0)
+    builder = CatalogBuilder(["bench"], BuildPolicy())
+    sid = ServiceId(iface(0))
+    want = [0]
+    stamp = [0.0]
+    done = [anyio.Event()]
+
+    def sink(event: RegistryEvent) -> None:
+        builder.apply(event)
+        if isinstance(event, ProvidersChanged) and event.directory == iface(0):
+            service = builder.snapshot().get(sid)
+            if service is not None and len(service.endpoints) >= want[0]:
+                stamp[0] = time.perf_counter()
+                done[0].set()
+
+    writer = connect(hosts)
+
+    def create(path: str) -> float:
+        t0 = time.perf_counter()
+        writer.create(path)
+        return t0
+
+    out: list[float] = []
+    try:
+        async with anyio.create_task_group() as tg:
+            await tg.start(run_registry, settings, sink)
+            for k in range(first, first + count):
+                want[0] = BASE + k + 1
+                done[0] = anyio.Event()
+                t0 = await anyio.to_thread.run_sync(create, _node(k))
+                with anyio.fail_after(10):
+                    await done[0].wait()
+                out.append(stamp[0] - t0)
+            tg.cancel_scope.cancel()
+    finally:
+        writer.stop()
+        writer.close()
+    return out
+
+
+def _ms(values: list[float]) -> float:
+    return statistics.median(values) * 1000
+
+
+def run(quick: bool) -> list[Figure]:
+    interfaces, n = (100, 30) if quick else (2000, 200)
+    with LocalZooKeeper(backend="auto") as server:
+        writer = connect(server.connect_string)
+        try:
+            populate(writer, interfaces, BASE)
+        finally:
+            writer.stop()
+            writer.close()
+        hosts = server.connect_string
+        _bare_watch(hosts, 10_000, 20)  # warm-up
+        bare = _bare_watch(hosts, 0, n)
+        recipe = _children_watch(hosts, n, n)
+        ours = anyio.run(_ours, hosts, 2 * n, n)
+    floor, value = _ms(bare), _ms(ours)
+    tail = statistics.quantiles(ours, n=10)[-1] * 1000
+    return [
+        Figure(
+            name=f"znode change -> catalog, median of {n} (tree of {interfaces} interfaces)",
+            value=value,
+            unit="ms",
+            floor=floor,
+            floor_name="bare kazoo watch notification on the same directory (median)",
+            target=f"<= 2x floor (p90 {tail:.2f} ms)",
+            ok=value <= 2 * floor,
+        ),
+        Figure(
+            name="znode change -> kazoo ChildrenWatch callback with the new list (median)",
+            value=_ms(recipe),
+            unit="ms",
+            floor=floor,
+            floor_name="bare kazoo watch notification on the same directory (median)",
+            target="informational: what a bare watch costs once it re-lists",
+            ok=True,
+        ),
+    ]
