@@ -250,5 +250,8 @@ def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dic
                 params[key], found = _decode_valid(value, ())
                 if found and W_UTF8 not in warnings:
                     warnings.append(W_UTF8)
-    has_percent = "%25" in query
-    return parse_body(body, body), finish_params(params, "default." in query, has_percent, warnings)
+    try:
+        parsed = parse_body(body, body)
+    except UrlError:
+        return None  # the general path reports it, with the whole URL in the message
+    return parsed, finish_params(params, "default." in query, "%25" in query, warnings)
