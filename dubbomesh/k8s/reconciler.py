@@ -29,7 +29,6 @@ from dubbomesh.mesh.intent import MeshIntent
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
-IdentitySource = Callable[[], Any]
 
 
 class Reconciler:
@@ -60,6 +59,7 @@ class Reconciler:
         self._rejected: dict[Key, str] = {}
         self._memo: dict[tuple[str, str], Json] = {}
         self._retry_at: float | None = None
+        self._next_deadline: float | None = None
         self._delays = client.backoff.delays()
 
     def poke(self) -> None:
@@ -110,8 +110,6 @@ class Reconciler:
                     timeout = max(0.0, min(min(wake) - self.clock(), timeout))
                 with anyio.move_on_after(timeout):
                     await self.dirty.wait()
-
-    _next_deadline: float | None = None
 
     async def reconcile_once(self, intent: MeshIntent) -> int:
         """One pass; returns the number of objects still out of step."""

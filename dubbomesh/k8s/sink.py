@@ -99,17 +99,37 @@ async def run_kubernetes_sink(
     """
     client = KubeClient(settings, observer)
     task_status.started()
+    delays = client.backoff.delays()
     try:
-        await _wait_preflight(client, settings, observer)
-
-        async def lead() -> None:
-            await write_loop(client, intents, settings, observer)
-
-        if settings.leader_election:
-            elector = LeaderElector(client, settings, observer, release_on_exit=release_on_exit)
-            await elector.run(lead)
-        else:
-            observer.leader(True)
-            await lead()
+        while True:
+            try:
+                await _run_once(client, intents, settings, observer, release_on_exit)
+            except Exception as exc:  # a bug must not take the agent (and its xDS) down
+                log.exception("kubernetes sink failed; restarting it")
+                observer.problem(f"kubernetes sink failed: {exc!r}")
+                await anyio.sleep(max(next(delays), 1.0))
     finally:
         client.close()
+
+
+async def _run_once(
+    client: KubeClient,
+    intents: LatestValue[MeshIntent],
+    settings: K8sSettings,
+    observer: K8sObserver,
+    release_on_exit: bool,
+) -> None:
+    await _wait_preflight(client, settings, observer)
+
+    async def lead() -> None:
+        await write_loop(client, intents, settings, observer)
+
+    if settings.leader_election:
+        elector = LeaderElector(client, settings, observer, release_on_exit=release_on_exit)
+        await elector.run(lead)
+    else:
+        observer.leader(True)
+        try:
+            await lead()
+        finally:
+            observer.leader(False)
