@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import anyio
+import anyio.lowlevel
 import pytest
 
 from dubbomesh.zk.inbox import Inbox
@@ -45,7 +46,7 @@ async def test_put_from_the_loop_thread_wakes_the_reader() -> None:
             result.append(await inbox.get_batch())
 
         tg.start_soon(reader)
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         inbox.put("a")
         inbox.put("b")
     assert result == [["a", "b"]]
