@@ -81,7 +81,8 @@ class Watch:
     wildcard: bool
     names: set[str] = field(default_factory=set)
     nonce: str = ""
-    nonce_gen: int = -1
+    inflight: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Nonces sent and not yet answered -> (type generation, version) of that response."""
     sent_gen: int = -1
     base_gen: int = -1
     acked_gen: int = -1
@@ -134,9 +135,9 @@ class StreamMachine:
         if wildcard != watch.wildcard or wanted != watch.names:
             watch.new_names = wanted - watch.names
             watch.wildcard, watch.names, watch.full = wildcard, wanted, True
-        if not nonce:
+        if not nonce or nonce not in watch.inflight:
             return RequestResult(Outcome.UPDATED, type_url)
-        return self._ack_or_nack(watch, error)
+        return self._ack_or_nack(watch, error, nonce)
 
     def on_delta(
         self,
@@ -163,20 +164,25 @@ class StreamMachine:
             watch.wildcard, watch.full = True, True
         if WILDCARD in unsubscribe:
             watch.wildcard = False
-        if not nonce or nonce != watch.nonce:
-            stale = bool(nonce) and nonce != watch.nonce
-            return RequestResult(Outcome.STALE if stale else Outcome.UPDATED, type_url)
-        return self._ack_or_nack(watch, error)
+        if not nonce:
+            return RequestResult(Outcome.UPDATED, type_url)
+        if nonce not in watch.inflight:
+            return RequestResult(Outcome.STALE, type_url)
+        return self._ack_or_nack(watch, error, nonce)
 
-    def _ack_or_nack(self, watch: Watch, error: str) -> RequestResult:
+    def _ack_or_nack(self, watch: Watch, error: str, nonce: str) -> RequestResult:
+        # Clients answer in order: an answer settles its response and every older one.
+        gen, version = watch.inflight[nonce]
+        for key in [k for k in watch.inflight if int(k) <= int(nonce)]:
+            del watch.inflight[key]
         if error:
             watch.nacks += 1
             watch.last_nack = error
             watch.base_gen = watch.acked_gen
             return RequestResult(Outcome.NACK, watch.info.url, error)
         watch.acks += 1
-        watch.acked_gen = watch.nonce_gen
-        watch.acked_version = watch.sent_version
+        if gen >= watch.acked_gen:
+            watch.acked_gen, watch.acked_version = gen, version
         return RequestResult(Outcome.ACK, watch.info.url)
 
     # -- responses --------------------------------------------------------------------------
@@ -225,7 +231,8 @@ class StreamMachine:
             return None
         nonce = self._next_nonce()
         watch.full, watch.new_names = False, set()
-        watch.nonce, watch.nonce_gen = nonce, tset.changed_gen
+        watch.nonce = nonce
+        watch.inflight = {nonce: (tset.changed_gen, tset.version)}
         watch.sent_gen = watch.base_gen = tset.changed_gen
         watch.sent_version = tset.version
         payload = sotw_response(tset.version, watch.info.url, nonce, send)
@@ -245,8 +252,10 @@ class StreamMachine:
             watch.client_versions = {}
         elif tset.changed_gen > watch.sent_gen:
             since = tset.touched_since(watch.base_gen)
-            if since is None and watch.wildcard:
+            if since is None and watch.wildcard and watch.base_gen >= 0:
                 raise TooFarBehindError(f"{watch.info.url}: stream fell too far behind")
+            if since is None and watch.wildcard:
+                since = frozenset(res)  # the client accepted nothing yet: resend everything
             for name in watch.names if since is None else since:
                 if watch.wants(name):
                     if name in res:
@@ -262,7 +271,10 @@ class StreamMachine:
         if not (send or removed or initial):
             return None
         nonce = self._next_nonce()
-        watch.nonce, watch.nonce_gen, watch.sent_version = nonce, tset.changed_gen, tset.version
+        watch.nonce, watch.sent_version = nonce, tset.version
+        watch.inflight[nonce] = (tset.changed_gen, tset.version)
+        if len(watch.inflight) > 64:  # a client that never answers: forget the oldest
+            del watch.inflight[next(iter(watch.inflight))]
         items = [send[n] for n in sorted(send)]
         gone = sorted(removed)
         payload = delta_response(tset.version, watch.info.url, nonce, items, gone)

@@ -45,7 +45,7 @@ class TypeSet:
     log: tuple[tuple[int, frozenset[str]], ...] = ()
     """(generation, names touched) for recent changes, oldest first."""
     forgotten_gen: int = 0
-    """The newest generation dropped from :attr:`log`."""
+    """The newest generation dropped from :attr:`log` (0: nothing dropped)."""
 
     @property
     def version(self) -> str:
@@ -53,10 +53,11 @@ class TypeSet:
         return f"{self.digest:016x}"
 
     def touched_since(self, gen: int) -> frozenset[str] | None:
-        """Names added, changed or removed after ``gen``; None when the log no longer reaches."""
-        if gen >= self.changed_gen:
+        """Names added, changed or removed after ``gen``; None when the log no longer reaches
+        (or ``gen`` is negative: the client holds nothing of this type)."""
+        if gen >= self.changed_gen >= 0 and gen >= 0:
             return frozenset()
-        if gen < self.forgotten_gen:
+        if gen < 0 or gen < self.forgotten_gen:
             return None
         out: set[str] = set()
         for entry_gen, names in self.log:
