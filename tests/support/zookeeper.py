@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import anyio
 import pytest
 from kazoo.client import KazooClient
+from kazoo.security import make_digest_acl_credential
 
 from dubbomesh.agent.localzk import LocalZooKeeper
 from dubbomesh.dubbo.registry import ProvidersChanged, RegistryEvent
@@ -41,10 +42,18 @@ __all__ = [
 ]
 
 
+SUPER_AUTH = ("digest", "super:dubbomesh-tests")
+"""The server's super user: the ``zk`` fixture can wipe nodes whatever their ACL."""
+
+_SUPER_FLAG = "-Dzookeeper.DigestAuthenticationProvider.superDigest=" + make_digest_acl_credential(
+    "super", "dubbomesh-tests"
+)
+
+
 @pytest.fixture(scope="session")
 def zk_server() -> Iterator[LocalZooKeeper]:
     """One real ZooKeeper for the whole test session."""
-    with LocalZooKeeper() as server:
+    with LocalZooKeeper(jvm_flags=[_SUPER_FLAG]) as server:
         yield server
 
 
@@ -70,6 +79,7 @@ def zk(zk_server: LocalZooKeeper) -> Iterator[KazooClient]:
     if not zk_server.running:
         zk_server.start()
     client = connect(zk_server.connect_string)
+    client.add_auth(*SUPER_AUTH)
     for child in client.get_children("/"):
         if child != "zookeeper":
             client.delete(f"/{child}", recursive=True)
