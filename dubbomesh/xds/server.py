@@ -1,42 +1,29 @@
 """The grpc.aio Aggregated Discovery Service: SotW and Delta streams over TCP and a unix socket.
 
 Why this module exists: it is the only place that imports grpc. It turns the intent stream into
-snapshots (encoded once, shared), and runs every ADS stream as two small tasks: a reader feeding the
-sans-IO :class:`~dubbomesh.xds.machine.StreamMachine`, and a writer that, when woken, writes what
-the machine says the client still needs. A slow client blocks only its own writer, and a writer
-always computes from the newest snapshot, so each stream holds at most one pending version.
-Nothing is answered before the first complete intent exists.
+snapshots (encoded once, shared by every stream), admits streams (limits in total and per peer),
+and hands each one to a :class:`~dubbomesh.xds.session.Session`; it maps a session's refusal to a
+gRPC status. Keepalive options let istiod's 30 s pings through. Nothing is answered before the
+first complete intent exists.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import stat
-import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import anyio
 import grpc
 from anyio.abc import TaskStatus
-from envoy.service.discovery.v3 import discovery_pb2
-from google.protobuf.message import DecodeError
 
 from dubbomesh.aio.latest import LatestValue
 from dubbomesh.mesh.intent import MeshIntent
-from dubbomesh.xds.machine import (
-    Outcome,
-    ProtocolError,
-    RequestResult,
-    StreamMachine,
-    TooFarBehindError,
-    Variant,
-)
+from dubbomesh.xds.machine import Variant
+from dubbomesh.xds.session import Session
 from dubbomesh.xds.settings import NullObserver, XdsObserver, XdsSettings
 from dubbomesh.xds.snapshot import Snapshot, SnapshotBuilder
-from dubbomesh.xds.types import UnknownTypeError
 
 log = logging.getLogger(__name__)
 
@@ -45,52 +32,6 @@ SERVICE = "envoy.service.discovery.v3.AggregatedDiscoveryService"
 
 class XdsServerError(RuntimeError):
     """The server cannot start (bad address, unreadable certificate): a configuration problem."""
-
-
-class _Refused(Exception):
-    def __init__(self, code: grpc.StatusCode, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code, self.reason, self.detail = code, reason, detail
-
-
-class _Stream:
-    """One open ADS stream: its machine, wake-up event and facts for /debug/xds."""
-
-    _ids = 0
-
-    def __init__(self, variant: Variant, peer: str) -> None:
-        _Stream._ids += 1
-        self.id = _Stream._ids
-        self.peer = peer
-        self.machine = StreamMachine(variant)
-        self.wake = asyncio.Event()
-        self.opened = time.time()
-        self.error: _Refused | None = None
-        self.done = False
-
-    def view(self) -> dict[str, object]:
-        m = self.machine
-        return {
-            "id": self.id,
-            "protocol": m.variant.value,
-            "peer": self.peer,
-            "node": m.node_id,
-            "node_metadata": m.node_meta,
-            "opened": self.opened,
-            "types": {
-                url: {
-                    "wildcard": w.wildcard,
-                    "names": len(w.names),
-                    "nonce": w.nonce,
-                    "sent_version": w.sent_version,
-                    "acked_version": w.acked_version,
-                    "acks": w.acks,
-                    "nacks": w.nacks,
-                    "last_nack": w.last_nack,
-                }
-                for url, w in m.watches.items()
-            },
-        }
 
 
 class XdsServer:
@@ -102,7 +43,7 @@ class XdsServer:
         self.addresses: tuple[str, ...] = ()
         """Bound addresses (``host:port`` with the real port, ``unix:PATH``) once serving."""
         self._snapshot: Snapshot | None = None
-        self._streams: dict[int, _Stream] = {}
+        self._sessions: dict[int, Session] = {}
         self._per_peer: dict[str, int] = {}
         self._server: grpc.aio.Server | None = None
         self._delivered_gen = -1
@@ -159,10 +100,10 @@ class XdsServer:
         if first:
             self.observer.serving(True)
             log.info("xds: serving generation %d (%s)", snapshot.gen, snapshot.intent_version)
-        if unchanged or not self._streams:
+        if unchanged or not self._sessions:
             self._delivered_gen = snapshot.gen
             self.observer.delivered(snapshot.intent_version)
-        for stream in self._streams.values():
+        for stream in self._sessions.values():
             stream.wake.set()
 
     def _build_server(self) -> grpc.aio.Server:
@@ -244,132 +185,39 @@ class XdsServer:
         peer = context.peer() or "?"
         s = self.settings
         if (
-            len(self._streams) >= s.max_streams
+            len(self._sessions) >= s.max_streams
             or self._per_peer.get(peer, 0) >= s.max_streams_per_peer
         ):
             self.observer.rejected("too_many_streams")
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many xDS streams")
-        stream = _Stream(variant, peer)
-        self._streams[stream.id] = stream
+        session = Session(variant, peer, self.observer)
+        self._sessions[session.id] = session
         self._per_peer[peer] = self._per_peer.get(peer, 0) + 1
         self.observer.stream_opened(variant.value)
-        reader = asyncio.ensure_future(self._read(stream, requests))
         try:
-            refused = await self._write_loop(stream, context)
+            refused = await session.run(
+                requests,
+                context.write,
+                lambda: self._snapshot,
+                write_timeout=s.write_timeout_s,
+                delivered=self._delivered,
+            )
         finally:
-            reader.cancel()
-            del self._streams[stream.id]
+            del self._sessions[session.id]
+            self._nacks += session.nacks
             left = self._per_peer.pop(peer) - 1
             if left:
                 self._per_peer[peer] = left
             self.observer.stream_closed(variant.value)
         if refused is not None:
             self.observer.rejected(refused.reason)
-            log.warning("xds: ending stream %d from %s: %s", stream.id, peer, refused.detail)
-            await context.abort(refused.code, refused.detail)
+            log.warning("xds: ending stream %d from %s: %s", session.id, peer, refused.detail)
+            await context.abort(grpc.StatusCode[refused.status], refused.detail)
 
-    async def _write_loop(
-        self, stream: _Stream, context: grpc.aio.ServicerContext
-    ) -> _Refused | None:
-        timeout = self.settings.write_timeout_s
-        while True:
-            await stream.wake.wait()
-            stream.wake.clear()
-            if stream.error is not None:
-                return stream.error
-            if stream.done:
-                return None
-            snapshot = self._snapshot
-            if snapshot is None:
-                continue
-            try:
-                outgoing = stream.machine.pending(snapshot)
-            except TooFarBehindError as exc:
-                return _Refused(grpc.StatusCode.UNAVAILABLE, "too_far_behind", str(exc))
-            for out in outgoing:
-                try:
-                    await asyncio.wait_for(context.write(out.payload), timeout)
-                except TimeoutError:
-                    return _Refused(
-                        grpc.StatusCode.DEADLINE_EXCEEDED,
-                        "slow_reader",
-                        f"client did not read a response within {timeout:g}s",
-                    )
-                self.observer.push(out.type_url, out.resources)
-            if outgoing and snapshot.gen > self._delivered_gen:
-                self._delivered_gen = snapshot.gen
-                self.observer.delivered(snapshot.intent_version)
-
-    async def _read(self, stream: _Stream, requests: AsyncIterator[bytes]) -> None:
-        try:
-            async for raw in requests:
-                result = self._on_request(stream, raw)
-                self._report(stream, result)
-                if (
-                    result.outcome not in (Outcome.ACK, Outcome.STALE)
-                    or stream.machine.variant is Variant.DELTA
-                ):
-                    stream.wake.set()
-        except _Refused as exc:
-            stream.error = exc
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the transport's failures end only this stream
-            log.debug("xds: stream %d read ended: %r", stream.id, exc)
-        stream.done = True
-        stream.wake.set()
-
-    def _on_request(self, stream: _Stream, raw: bytes) -> RequestResult:
-        m = stream.machine
-        try:
-            if m.variant is Variant.SOTW:
-                req = discovery_pb2.DiscoveryRequest.FromString(raw)
-                self._note_node(m, req.node)
-                return m.on_sotw(
-                    req.type_url,
-                    list(req.resource_names),
-                    req.response_nonce,
-                    req.error_detail.message,
-                )
-            dreq = discovery_pb2.DeltaDiscoveryRequest.FromString(raw)
-            self._note_node(m, dreq.node)
-            return m.on_delta(
-                dreq.type_url,
-                subscribe=list(dreq.resource_names_subscribe),
-                unsubscribe=list(dreq.resource_names_unsubscribe),
-                nonce=dreq.response_nonce,
-                error=dreq.error_detail.message,
-                initial_versions=dict(dreq.initial_resource_versions),
-            )
-        except DecodeError as exc:
-            raise _Refused(
-                grpc.StatusCode.INVALID_ARGUMENT, "malformed", f"malformed request: {exc}"
-            ) from exc
-        except UnknownTypeError as exc:
-            raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, "unknown_type", str(exc)) from exc
-        except ProtocolError as exc:
-            raise _Refused(grpc.StatusCode.INVALID_ARGUMENT, "protocol", str(exc)) from exc
-
-    @staticmethod
-    def _note_node(machine: StreamMachine, node: Any) -> None:
-        if node.id and not machine.node_id:
-            machine.node_id = node.id[:256]
-            fields = node.metadata.fields
-            machine.node_meta = {k: str(v.string_value)[:256] for k, v in list(fields.items())[:32]}
-
-    def _report(self, stream: _Stream, result: RequestResult) -> None:
-        if result.outcome is Outcome.ACK:
-            self.observer.ack(result.type_url)
-        elif result.outcome is Outcome.NACK:
-            self._nacks += 1
-            self.observer.nack(result.type_url, result.detail)
-            log.warning(
-                "xds: NACK of %s from %s (%s): %s",
-                result.type_url,
-                stream.machine.node_id or stream.peer,
-                stream.peer,
-                result.detail[:1000],
-            )
+    def _delivered(self, snapshot: Snapshot) -> None:
+        if snapshot.gen > self._delivered_gen:
+            self._delivered_gen = snapshot.gen
+            self.observer.delivered(snapshot.intent_version)
 
     def debug_view(self) -> dict[str, object]:
         """JSON-ready state for /debug/xds: snapshot versions, streams, nodes, NACK counts."""
@@ -389,8 +237,8 @@ class XdsServer:
                     for rt, ts in snap.types.items()
                 },
             },
-            "streams": [s.view() for s in self._streams.values()],
-            "nacks_total": self._nacks,
+            "streams": [s.view() for s in self._sessions.values()],
+            "nacks_total": self._nacks + sum(s.nacks for s in self._sessions.values()),
         }
 
 
