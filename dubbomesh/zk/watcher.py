@@ -57,7 +57,8 @@ class _ResyncTick:
     """Timer tick asking for a periodic resync."""
 
 
-_TICK = _ResyncTick()
+RESYNC = _ResyncTick()
+"""Put this in the inbox to ask for a resync (the timer does; tests may too)."""
 
 
 @dataclass(slots=True)
@@ -116,7 +117,7 @@ class Watcher:
         mean, jitter = self.settings.resync_interval, self.settings.resync_jitter
         while True:
             await anyio.sleep(mean * (1 - jitter + 2 * jitter * rng.random()))
-            self._inbox.put(_TICK)
+            self._inbox.put(RESYNC)
 
     # -- input --------------------------------------------------------------------------------
     def handle(self, item: InboxItem) -> None:

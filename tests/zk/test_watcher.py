@@ -12,7 +12,7 @@ from dubbomesh.zk.inbox import Inbox
 from dubbomesh.zk.lister import InboxItem
 from dubbomesh.zk.observer import PassReason, RecordingObserver
 from dubbomesh.zk.settings import RegistrySettings
-from dubbomesh.zk.watcher import Watcher
+from dubbomesh.zk.watcher import RESYNC, Watcher
 from tests.zk.fakes import FakeKazoo
 
 pytestmark = pytest.mark.anyio
@@ -143,3 +143,23 @@ async def test_window_limits_reads_in_flight() -> None:
     await rig.answer("/dubbo/config/dubbo", [])
     await rig.answer("/dubbo", [f"d{i}" for i in range(10)])
     assert len(rig.client.pending()) == 3
+
+
+async def test_periodic_resync_counts_drift_and_publishes_it() -> None:
+    rig = Rig()
+    await rig.initial({"a": ["p1"], "b": ["q1"]})
+    mark = len(rig.events)
+    rig.inbox.put(RESYNC)
+    await rig.step()
+    await rig.answer("/dubbo/config/dubbo", [])
+    await rig.answer("/dubbo", ["a", "b"])
+    await rig.answer("/dubbo/a/providers", ["p1", "p2"])  # a watch was missed
+    for path in ("/dubbo/a/configurators", "/dubbo/b/providers", "/dubbo/b/configurators"):
+        await rig.answer(path, rig_value(path))
+    assert rig.events[mark:] == [ProvidersChanged("r", "/dubbo", "a", frozenset({"p1", "p2"}))]
+    assert rig.obs.drift == [1]
+    assert rig.obs.passes[-1][0] is PassReason.RESYNC
+
+
+def rig_value(path: str) -> list[str]:
+    return ["q1"] if path == "/dubbo/b/providers" else []
