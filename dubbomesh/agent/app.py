@@ -96,9 +96,13 @@ class Agent:
         self.status.state_loaded_at = loaded.written_at
         self.metrics.catalog_stale.set(1)
         self.catalogs.set(loaded.catalog)
-        log.warning("serving last-known-good catalog from %s (%d services, written %.0fs ago) "
-                    "until ZooKeeper answers", self.config.state_file, len(loaded.catalog),
-                    time.time() - loaded.written_at)
+        log.warning(
+            "serving last-known-good catalog from %s (%d services, written %.0fs ago) "
+            "until ZooKeeper answers",
+            self.config.state_file,
+            len(loaded.catalog),
+            time.time() - loaded.written_at,
+        )
 
     async def _save_state(self) -> None:
         seen = 0
@@ -124,8 +128,10 @@ class Agent:
                 self.status.state_loaded_at = None
                 self.metrics.catalog_stale.set(0)
             self.metrics.state_age.set(
-                0 if self.status.state_loaded_at is None
-                else time.time() - self.status.state_loaded_at)
+                0
+                if self.status.state_loaded_at is None
+                else time.time() - self.status.state_loaded_at
+            )
 
     # -- HTTP --------------------------------------------------------------------------------
     def routes(self) -> dict[str, Any]:
@@ -141,8 +147,9 @@ class Agent:
         async def metrics() -> Response:
             if self.status.state_loaded_at is not None:
                 self.metrics.state_age.set(time.time() - self.status.state_loaded_at)
-            return Response(200, self.metrics.exposition(),
-                            "text/plain; version=0.0.4; charset=utf-8")
+            return Response(
+                200, self.metrics.exposition(), "text/plain; version=0.0.4; charset=utf-8"
+            )
 
         async def catalog() -> Response:
             return Response.json(self.status.catalog_view())
@@ -156,9 +163,15 @@ class Agent:
         async def config() -> Response:
             return Response.json(self.config.redacted())
 
-        return {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics,
-                "/debug/catalog": catalog, "/debug/intent": intent, "/debug/xds": xds,
-                "/debug/config": config}
+        return {
+            "/healthz": healthz,
+            "/readyz": readyz,
+            "/metrics": metrics,
+            "/debug/catalog": catalog,
+            "/debug/intent": intent,
+            "/debug/xds": xds,
+            "/debug/config": config,
+        }
 
     # -- running -----------------------------------------------------------------------------
     async def run(self, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
@@ -171,32 +184,53 @@ class Agent:
         pipeline_obs = PipelineMetrics(self.metrics, builder)
         debounce = Debounce(c.debounce, c.debounce_max)
         async with anyio.create_task_group() as tg:
-            tg.start_soon(_call(run_catalog, receive, builder, self.catalogs, debounce=debounce,
-                                clock=self.clock, observer=pipeline_obs), name="catalog")
+            tg.start_soon(
+                _call(
+                    run_catalog,
+                    receive,
+                    builder,
+                    self.catalogs,
+                    debounce=debounce,
+                    clock=self.clock,
+                    observer=pipeline_obs,
+                ),
+                name="catalog",
+            )
             await self._start_all(tg, send, renderer, pipeline_obs)
             task_status.started(self)
             await self._stop.wait()
             await self._shutdown(tg)
 
-    async def _start_all(self, tg: TaskGroup, send: Any, renderer: Any,
-                         pipeline_obs: PipelineMetrics) -> None:
+    async def _start_all(
+        self, tg: TaskGroup, send: Any, renderer: Any, pipeline_obs: PipelineMetrics
+    ) -> None:
         c = self.config
         for target in c.registries:
             observer = ZkMetrics(self.metrics, self.status.registries[target.name])
-            tg.start_soon(_call(run_registry, registry_settings(c, target), send.clone(),
-                                observer=observer), name=f"zk:{target.name}")
+            tg.start_soon(
+                _call(run_registry, registry_settings(c, target), send.clone(), observer),
+                name=f"zk:{target.name}",
+            )
         send.close()
-        tg.start_soon(_call(run_intent, self.catalogs, renderer, self.intents,
-                            observer=pipeline_obs), name="intent")
+        tg.start_soon(
+            _call(run_intent, self.catalogs, renderer, self.intents, observer=pipeline_obs),
+            name="intent",
+        )
         tg.start_soon(self._track_fresh, name="state-age")
         if c.state_file:
             tg.start_soon(self._save_state, name="state-file")
         if "file" in c.sink:
             tg.start_soon(run_file_sink, self.intents, c.output_dir, name="file-sink")
         if "kubernetes" in c.sink:
-            tg.start_soon(_call(run_kubernetes_sink, self.intents, k8s_settings(c),
-                                K8sMetrics(self.metrics, self.status, propagation_hook(self))),
-                          name="kubernetes")
+            tg.start_soon(
+                _call(
+                    run_kubernetes_sink,
+                    self.intents,
+                    k8s_settings(c),
+                    K8sMetrics(self.metrics, self.status, propagation_hook(self)),
+                ),
+                name="kubernetes",
+            )
         await tg.start(self._serve_xds, name="xds")
         if c.http_listen != "none":
             await tg.start(serve_http, c.http_listen, self.routes(), name="http")

@@ -27,9 +27,13 @@ GROUP_TITLES = {
 
 
 def _add_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="FILE", help="YAML file of settings (keys are the "
-                        "flag names without dashes prefix). Precedence: flag > env > file > "
-                        "default. Env: DUBBOMESH_CONFIG.")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML file of settings (keys are the "
+        "flag names without dashes prefix). Precedence: flag > env > file > "
+        "default. Env: DUBBOMESH_CONFIG.",
+    )
     groups = {g: parser.add_argument_group(t) for g, t in GROUP_TITLES.items()}
     for opt in OPTIONS:
         default = list(opt.default) if opt.many else opt.default
@@ -55,30 +59,47 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dubbomesh {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="watch ZooKeeper and publish continuously",
-                         description="Watch ZooKeeper and publish over xDS (always), and to the "
-                         "sinks given with --sink.")
+    run = sub.add_parser(
+        "run",
+        help="watch ZooKeeper and publish continuously",
+        description="Watch ZooKeeper and publish over xDS (always), and to the "
+        "sinks given with --sink.",
+    )
     _add_options(run)
 
-    render = sub.add_parser("render", help="list ZooKeeper once and print the Istio manifests",
-                            description="List ZooKeeper once, print every ServiceEntry and "
-                            "WorkloadEntry as Kubernetes manifests, exit.")
+    render = sub.add_parser(
+        "render",
+        help="list ZooKeeper once and print the Istio manifests",
+        description="List ZooKeeper once, print every ServiceEntry and "
+        "WorkloadEntry as Kubernetes manifests, exit.",
+    )
     render.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
-    render.add_argument("--timeout", type=float, default=60.0,
-                        help="give up when the listing takes longer (seconds)")
+    render.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="give up when the listing takes longer (seconds)",
+    )
     _add_options(render)
 
-    decode = sub.add_parser("decode", help="decode Dubbo URLs / znode names to JSON",
-                            description="Decode node names, znode paths or URLs (arguments, or "
-                            "one per line on stdin) to one JSON object each.")
+    decode = sub.add_parser(
+        "decode",
+        help="decode Dubbo URLs / znode names to JSON",
+        description="Decode node names, znode paths or URLs (arguments, or "
+        "one per line on stdin) to one JSON object each.",
+    )
     decode.add_argument("--json", action="store_true", help="one compact JSON object per line")
     decode.add_argument("strings", nargs="*", metavar="STRING")
 
-    demo = sub.add_parser("demo", help="start a local ZooKeeper with sample providers and run "
-                          "the agent against it")
+    demo = sub.add_parser(
+        "demo", help="start a local ZooKeeper with sample providers and run the agent against it"
+    )
     demo.add_argument("--output-dir", default="out/demo", help="where the demo keeps manifests")
-    demo.add_argument("--once", action="store_true",
-                      help="print what would be published, then exit (no long-running agent)")
+    demo.add_argument(
+        "--once",
+        action="store_true",
+        help="print what would be published, then exit (no long-running agent)",
+    )
     demo.add_argument("--xds-listen", default="127.0.0.1:15910")
     demo.add_argument("--http-listen", default="127.0.0.1:9090")
 
@@ -114,16 +135,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "decode":
             from dubbomesh.agent.decode_cmd import run_decode
 
-            return run_decode(args.strings, json_lines=args.json, stdin=sys.stdin,
-                              stdout=sys.stdout)
+            return run_decode(
+                args.strings, json_lines=args.json, stdin=sys.stdin, stdout=sys.stdout
+            )
         if args.command == "options":
             print(options_table())
             return 0
         if args.command == "demo":
             from dubbomesh.agent.demo import run_demo
 
-            return run_demo(output_dir=args.output_dir, once=args.once,
-                            xds_listen=args.xds_listen, http_listen=args.http_listen)
+            return run_demo(
+                output_dir=args.output_dir,
+                once=args.once,
+                xds_listen=args.xds_listen,
+                http_listen=args.http_listen,
+            )
         config = config_from_args(args)
         if args.command == "render":
             from dubbomesh.agent.render_cmd import run_render

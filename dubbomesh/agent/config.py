@@ -240,5 +240,8 @@ def option_fields_match() -> bool:
 def flags_given(namespace: Any, argv: Sequence[str]) -> dict[str, Any]:
     """The options actually present on the command line (argparse defaults are None)."""
     del argv
-    return {o.name: getattr(namespace, o.attr) for o in OPTIONS if getattr(namespace, o.attr)
-            is not None}
+    return {
+        o.name: getattr(namespace, o.attr)
+        for o in OPTIONS
+        if getattr(namespace, o.attr) is not None
+    }

@@ -9,6 +9,7 @@ provider), runs the real agent against it and prints what it publishes each time
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import TextIO
 
@@ -24,8 +25,10 @@ from dubbomesh.zk.seed import seed_demo
 
 def describe(intent: MeshIntent) -> str:
     """A human summary of an intent: one block per ServiceEntry, endpoints listed."""
-    lines = [f"== published intent {intent.version} (catalog {intent.catalog_version}): "
-             f"{len(intent)} objects =="]
+    lines = [
+        f"== published intent {intent.version} (catalog {intent.catalog_version}): "
+        f"{len(intent)} objects =="
+    ]
     for obj in intent.of_kind(Kind.SERVICE_ENTRY):
         spec = obj.spec
         if not isinstance(spec, ServiceEntrySpec):
@@ -57,9 +60,16 @@ async def _print_intents(agent: Agent, out: TextIO, once: bool) -> None:
 def demo_config(zk: str, output_dir: str, xds_listen: str, http_listen: str) -> AgentConfig:
     """The agent settings of the demo (loopback providers allowed, file sink on)."""
     return resolve(
-        {"zk": [zk], "allow-loopback-endpoints": "true", "sink": ["file"],
-         "output-dir": output_dir, "xds-listen": [xds_listen], "http-listen": http_listen,
-         "namespace": "dubbo-demo", "debounce": "0.05"},
+        {
+            "zk": [zk],
+            "allow-loopback-endpoints": "true",
+            "sink": ["file"],
+            "output-dir": output_dir,
+            "xds-listen": [xds_listen],
+            "http-listen": http_listen,
+            "namespace": "dubbo-demo",
+            "debounce": "0.05",
+        },
         env={},
     )
 
@@ -72,8 +82,11 @@ def run_demo(*, output_dir: str, once: bool, xds_listen: str, http_listen: str) 
         for line in seed_demo(zk.connect_string):
             print(f"demo: registered {line}", flush=True)
         config = demo_config(zk.connect_string, output_dir, xds_listen, http_listen)
-        print(f"demo: agent xDS on {xds_listen}, health/metrics/debug on http://{http_listen} "
-              f"(/readyz /metrics /debug/catalog), manifests in {output_dir}/", flush=True)
+        print(
+            f"demo: agent xDS on {xds_listen}, health/metrics/debug on http://{http_listen} "
+            f"(/readyz /metrics /debug/catalog), manifests in {output_dir}/",
+            flush=True,
+        )
         if not once:
             print("demo: Ctrl-C to stop", flush=True)
 
@@ -85,8 +98,6 @@ def run_demo(*, output_dir: str, once: bool, xds_listen: str, http_listen: str) 
                 await agent.run()
                 tg.cancel_scope.cancel()
 
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             anyio.run(main)
-        except KeyboardInterrupt:
-            pass
     return 0

@@ -117,8 +117,9 @@ class PipelineMetrics:
 class K8sMetrics:
     """:class:`dubbomesh.k8s.observer.K8sObserver` on metrics and status."""
 
-    def __init__(self, metrics: Metrics, status: AgentStatus,
-                 propagation: Callable[[str], Propagation]) -> None:
+    def __init__(
+        self, metrics: Metrics, status: AgentStatus, propagation: Callable[[str], Propagation]
+    ) -> None:
         self.m = metrics
         self.s = status
         self.p = propagation("kubernetes")
@@ -154,3 +155,38 @@ class K8sMetrics:
     def in_step(self, in_step: bool, pending: int) -> None:
         if in_step and pending == 0:
             self.p.delivered()
+
+
+class XdsMetrics:
+    """:class:`dubbomesh.xds.settings.XdsObserver` on metrics and status."""
+
+    def __init__(
+        self, metrics: Metrics, status: AgentStatus, propagation: Callable[[str], Propagation]
+    ) -> None:
+        self.m = metrics
+        self.s = status
+        self.p = propagation("xds")
+
+    def stream_opened(self, protocol: str) -> None:
+        self.m.xds_streams.labels(protocol).inc()
+
+    def stream_closed(self, protocol: str) -> None:
+        self.m.xds_streams.labels(protocol).dec()
+
+    def push(self, type_url: str, resources: int) -> None:
+        self.m.xds_pushes.labels(type_url).inc()
+
+    def ack(self, type_url: str) -> None:
+        self.m.xds_acks.labels(type_url).inc()
+
+    def nack(self, type_url: str, detail: str) -> None:
+        self.m.xds_nacks.labels(type_url).inc()
+
+    def rejected(self, reason: str) -> None:
+        self.m.xds_rejected.labels(reason).inc()
+
+    def serving(self, ready: bool) -> None:
+        self.s.xds_serving = ready
+
+    def delivered(self, intent_version: str) -> None:
+        self.p.delivered()

@@ -79,80 +79,205 @@ def _o(name: str, default: Any, help: str, group: str, **kw: Any) -> Option:
 
 OPTIONS: tuple[Option, ...] = (
     # ZooKeeper
-    _o("zk", ["127.0.0.1:2181"], "ZooKeeper registry as [NAME=]HOST:PORT[,HOST:PORT...]; repeat "
-       "for several ensembles (each a named registry; default name 'default').", "zookeeper",
-       many=True, metavar="[NAME=]HOSTS"),
-    _o("root", ["/dubbo"], "Interface-level registry root (a registry URL's group param); "
-       "repeatable.", "zookeeper", many=True, metavar="PATH"),
+    _o(
+        "zk",
+        ["127.0.0.1:2181"],
+        "ZooKeeper registry as [NAME=]HOST:PORT[,HOST:PORT...]; repeat "
+        "for several ensembles (each a named registry; default name 'default').",
+        "zookeeper",
+        many=True,
+        metavar="[NAME=]HOSTS",
+    ),
+    _o(
+        "root",
+        ["/dubbo"],
+        "Interface-level registry root (a registry URL's group param); repeatable.",
+        "zookeeper",
+        many=True,
+        metavar="PATH",
+    ),
     _o("services-root", "/services", "Dubbo 3 application-level discovery root.", "zookeeper"),
-    _o("app-discovery", True, "Read Dubbo 3 application-level instances (/services, mapping, "
-       "metadata).", "zookeeper", parse=parse_bool),
-    _o("zk-auth", [], "Digest auth as [NAME=]USER:PASSWORD per registry (prefer the env var "
-       "from a Secret).", "zookeeper", many=True, secret=True, metavar="[NAME=]USER:PASS"),
+    _o(
+        "app-discovery",
+        True,
+        "Read Dubbo 3 application-level instances (/services, mapping, metadata).",
+        "zookeeper",
+        parse=parse_bool,
+    ),
+    _o(
+        "zk-auth",
+        [],
+        "Digest auth as [NAME=]USER:PASSWORD per registry (prefer the env var from a Secret).",
+        "zookeeper",
+        many=True,
+        secret=True,
+        metavar="[NAME=]USER:PASS",
+    ),
     _o("zk-tls-ca", "", "CA bundle for ZooKeeper TLS (enables TLS).", "zookeeper"),
     _o("zk-tls-cert", "", "Client certificate for ZooKeeper mutual TLS.", "zookeeper"),
     _o("zk-tls-key", "", "Client key for ZooKeeper mutual TLS.", "zookeeper", secret=True),
-    _o("zk-session-timeout", 30.0, "ZooKeeper session timeout (seconds or 10s/1m).",
-       "zookeeper", parse=parse_duration),
-    _o("resync-interval", 300.0, "Full relist period that catches missed watches (jittered).",
-       "zookeeper", parse=parse_duration),
+    _o(
+        "zk-session-timeout",
+        30.0,
+        "ZooKeeper session timeout (seconds or 10s/1m).",
+        "zookeeper",
+        parse=parse_duration,
+    ),
+    _o(
+        "resync-interval",
+        300.0,
+        "Full relist period that catches missed watches (jittered).",
+        "zookeeper",
+        parse=parse_duration,
+    ),
     # Catalog and mesh model
-    _o("owner", "default", "Value of the dubbomesh.io/registry ownership label: agents sharing a "
-       "namespace each manage only their own objects.", "mesh"),
-    _o("namespace", "", "Namespace of every published object (default: the pod's namespace, "
-       "else 'default').", "mesh"),
-    _o("endpoint-mode", "inline", "inline: endpoints inside ServiceEntries; workloadentry: "
-       "WorkloadEntries selected by ServiceEntries.", "mesh", choices=("inline", "workloadentry")),
-    _o("host-template", "", "ServiceEntry host template (see docs/mesh-model.md; empty = the "
-       "documented default).", "mesh"),
+    _o(
+        "owner",
+        "default",
+        "Value of the dubbomesh.io/registry ownership label: agents sharing a "
+        "namespace each manage only their own objects.",
+        "mesh",
+    ),
+    _o(
+        "namespace",
+        "",
+        "Namespace of every published object (default: the pod's namespace, else 'default').",
+        "mesh",
+    ),
+    _o(
+        "endpoint-mode",
+        "inline",
+        "inline: endpoints inside ServiceEntries; workloadentry: "
+        "WorkloadEntries selected by ServiceEntries.",
+        "mesh",
+        choices=("inline", "workloadentry"),
+    ),
+    _o(
+        "host-template",
+        "",
+        "ServiceEntry host template (see docs/mesh-model.md; empty = the documented default).",
+        "mesh",
+    ),
     _o("host-suffix", "", "DNS suffix appended to generated hosts (empty = the default).", "mesh"),
-    _o("export-to", [], "ServiceEntry exportTo (e.g. '.' or '*'); repeatable.", "mesh",
-       many=True),
-    _o("aeraki", False, "Name dubbo ports tcp-metaprotocol-dubbo for Aeraki's MetaProtocol.",
-       "mesh", parse=parse_bool),
-    _o("allow-loopback-endpoints", False, "Keep providers registered on 127.*/localhost "
-       "(local development, the demo, tests).", "mesh", parse=parse_bool),
-    _o("debounce", 0.1, "Quiet time before a ZooKeeper burst becomes one catalog version.",
-       "mesh", parse=parse_duration),
-    _o("debounce-max", 1.0, "Longest a continuous burst may delay a catalog version.", "mesh",
-       parse=parse_duration),
+    _o("export-to", [], "ServiceEntry exportTo (e.g. '.' or '*'); repeatable.", "mesh", many=True),
+    _o(
+        "aeraki",
+        False,
+        "Name dubbo ports tcp-metaprotocol-dubbo for Aeraki's MetaProtocol.",
+        "mesh",
+        parse=parse_bool,
+    ),
+    _o(
+        "allow-loopback-endpoints",
+        False,
+        "Keep providers registered on 127.*/localhost (local development, the demo, tests).",
+        "mesh",
+        parse=parse_bool,
+    ),
+    _o(
+        "debounce",
+        0.1,
+        "Quiet time before a ZooKeeper burst becomes one catalog version.",
+        "mesh",
+        parse=parse_duration,
+    ),
+    _o(
+        "debounce-max",
+        1.0,
+        "Longest a continuous burst may delay a catalog version.",
+        "mesh",
+        parse=parse_duration,
+    ),
     # Sinks
-    _o("sink", [], "Where to publish besides the local xDS stream: file, kubernetes; "
-       "repeatable.", "sinks", many=True, choices=("file", "kubernetes")),
+    _o(
+        "sink",
+        [],
+        "Where to publish besides the local xDS stream: file, kubernetes; repeatable.",
+        "sinks",
+        many=True,
+        choices=("file", "kubernetes"),
+    ),
     _o("output-dir", "", "Directory of manifests kept current by --sink file.", "sinks"),
-    _o("state-file", "", "Last-known-good catalog (msgpack) for restarts without ZooKeeper; "
-       "empty = off.", "sinks"),
+    _o(
+        "state-file",
+        "",
+        "Last-known-good catalog (msgpack) for restarts without ZooKeeper; empty = off.",
+        "sinks",
+    ),
     # xDS
-    _o("xds-listen", ["127.0.0.1:15910"], "xDS (ADS) listen address HOST:PORT; repeatable; "
-       "'none' to disable TCP.", "xds", many=True),
+    _o(
+        "xds-listen",
+        ["127.0.0.1:15910"],
+        "xDS (ADS) listen address HOST:PORT; repeatable; 'none' to disable TCP.",
+        "xds",
+        many=True,
+    ),
     _o("xds-uds", "", "Also serve xDS on this unix domain socket path (sidecar mode).", "xds"),
     _o("xds-tls-cert", "", "Server certificate for xDS TLS.", "xds"),
     _o("xds-tls-key", "", "Server key for xDS TLS.", "xds", secret=True),
     _o("xds-tls-client-ca", "", "CA for client certificates (enables mutual TLS).", "xds"),
     _o("xds-max-streams", 1000, "Most concurrent xDS streams.", "xds", parse=int),
     # Kubernetes
-    _o("kubeconfig", "", "Kubeconfig path (empty: in-cluster, else ~/.kube/config).",
-       "kubernetes"),
-    _o("kube-qps", 20.0, "Client-side API request rate limit (requests/second).", "kubernetes",
-       parse=float),
+    _o("kubeconfig", "", "Kubeconfig path (empty: in-cluster, else ~/.kube/config).", "kubernetes"),
+    _o(
+        "kube-qps",
+        20.0,
+        "Client-side API request rate limit (requests/second).",
+        "kubernetes",
+        parse=float,
+    ),
     _o("kube-burst", 40, "Client-side API burst.", "kubernetes", parse=int),
-    _o("delete-grace", 60.0, "How long an owned object whose service vanished is kept.",
-       "kubernetes", parse=parse_duration),
-    _o("leader-elect", True, "Use a Lease so that only one replica writes.", "kubernetes",
-       parse=parse_bool),
+    _o(
+        "delete-grace",
+        60.0,
+        "How long an owned object whose service vanished is kept.",
+        "kubernetes",
+        parse=parse_duration,
+    ),
+    _o(
+        "leader-elect",
+        True,
+        "Use a Lease so that only one replica writes.",
+        "kubernetes",
+        parse=parse_bool,
+    ),
     _o("lease-name", "dubbomesh", "Name of the coordination.k8s.io Lease.", "kubernetes"),
-    _o("lease-duration", 15.0, "Lease duration (failover time).", "kubernetes",
-       parse=parse_duration),
-    _o("pod-lookup", False, "Map provider IPs to pods for WorkloadEntry identity (needs pods "
-       "get/list RBAC).", "kubernetes", parse=parse_bool),
+    _o(
+        "lease-duration",
+        15.0,
+        "Lease duration (failover time).",
+        "kubernetes",
+        parse=parse_duration,
+    ),
+    _o(
+        "pod-lookup",
+        False,
+        "Map provider IPs to pods for WorkloadEntry identity (needs pods get/list RBAC).",
+        "kubernetes",
+        parse=parse_bool,
+    ),
     # Operations
-    _o("http-listen", "127.0.0.1:9090", "Health, metrics and debug HTTP address; 'none' to "
-       "disable.", "operations"),
-    _o("log-level", "info", "Log level.", "operations",
-       choices=("debug", "info", "warning", "error")),
+    _o(
+        "http-listen",
+        "127.0.0.1:9090",
+        "Health, metrics and debug HTTP address; 'none' to disable.",
+        "operations",
+    ),
+    _o(
+        "log-level",
+        "info",
+        "Log level.",
+        "operations",
+        choices=("debug", "info", "warning", "error"),
+    ),
     _o("log-format", "text", "Log format.", "operations", choices=("text", "json")),
-    _o("shutdown-timeout", 10.0, "Bound on graceful shutdown (drain streams, release the lease, "
-       "flush state).", "operations", parse=parse_duration),
+    _o(
+        "shutdown-timeout",
+        10.0,
+        "Bound on graceful shutdown (drain streams, release the lease, flush state).",
+        "operations",
+        parse=parse_duration,
+    ),
 )
 
 BY_NAME = {o.name: o for o in OPTIONS}

@@ -148,8 +148,13 @@ async def run_catalog(
             out.set(catalog)
             if observer is not None:
                 observer.catalog_published(catalog, events)
-            log.info("catalog %s: %d services, %d endpoints (%d events)", catalog.version,
-                     len(catalog), catalog.endpoint_count, events)
+            log.info(
+                "catalog %s: %d services, %d endpoints (%d events)",
+                catalog.version,
+                len(catalog),
+                catalog.endpoint_count,
+                events,
+            )
 
 
 async def run_intent(
@@ -167,13 +172,15 @@ async def run_intent(
         except anyio.EndOfStream:
             return
         intent = renderer.render(catalog)
-        intent = replace(intent, catalog_version=catalog.version, complete=catalog.complete,
-                         stale=catalog.stale)
+        intent = replace(
+            intent, catalog_version=catalog.version, complete=catalog.complete, stale=catalog.stale
+        )
         current = out.get()
-        if current is not None and (current.version, current.stale) == (intent.version,
-                                                                          intent.stale):
+        if current is not None and (current.version, current.stale) == (
+            intent.version,
+            intent.stale,
+        ):
             continue
         out.set(intent)
         if observer is not None:
             observer.intent_published(intent)
-

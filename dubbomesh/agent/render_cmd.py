@@ -64,8 +64,11 @@ def run_render(config: AgentConfig, *, output: str, timeout: float) -> int:
     catalog = anyio.run(main)
     if catalog is None:
         hosts = ", ".join(t.hosts for t in config.registries)
-        print(f"dubbomesh render: no complete listing of {hosts} within {timeout:.0f}s "
-              "(is ZooKeeper reachable?)", file=sys.stderr)
+        print(
+            f"dubbomesh render: no complete listing of {hosts} within {timeout:.0f}s "
+            "(is ZooKeeper reachable?)",
+            file=sys.stderr,
+        )
         return 1
     intent = build_renderer(config).render(catalog)
     for problem in intent.problems:

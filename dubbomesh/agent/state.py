@@ -50,15 +50,28 @@ def _encode(catalog: Catalog) -> bytes:
             s.id.group,
             s.id.version,
             [
-                [e.protocol, e.address, e.port, e.weight, e.application, e.registry,
-                 e.source.value, [list(p) for p in e.params]]
+                [
+                    e.protocol,
+                    e.address,
+                    e.port,
+                    e.weight,
+                    e.application,
+                    e.registry,
+                    e.source.value,
+                    [list(p) for p in e.params],
+                ]
                 for e in s.endpoints
             ],
         ]
         for s in catalog
     ]
-    doc = {"format": FORMAT, "v": FORMAT_VERSION, "written": time.time(),
-           "version": catalog.version, "services": services}
+    doc = {
+        "format": FORMAT,
+        "v": FORMAT_VERSION,
+        "written": time.time(),
+        "version": catalog.version,
+        "services": services,
+    }
     return msgpack.packb(doc, use_bin_type=True)  # type: ignore[no-any-return]
 
 
@@ -76,8 +89,17 @@ def _decode(blob: bytes) -> LoadedState:
         for iface, group, version, eps in doc["services"]:
             sid = ServiceId(str(iface), str(group), str(version))
             endpoints = [
-                Endpoint(sid, str(proto), str(addr), int(port), int(weight), str(app), str(reg),
-                         Source(src), tuple((str(k), str(v)) for k, v in params))
+                Endpoint(
+                    sid,
+                    str(proto),
+                    str(addr),
+                    int(port),
+                    int(weight),
+                    str(app),
+                    str(reg),
+                    Source(src),
+                    tuple((str(k), str(v)) for k, v in params),
+                )
                 for proto, addr, port, weight, app, reg, src, params in eps
             ]
             services.append(Service.create(sid, endpoints))

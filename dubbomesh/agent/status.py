@@ -63,7 +63,9 @@ class AgentStatus:
         details: dict[str, Any] = {
             "ready": not reasons,
             "reasons": reasons,
-            "catalog": None if catalog is None else {
+            "catalog": None
+            if catalog is None
+            else {
                 "version": catalog.version,
                 "services": len(catalog),
                 "endpoints": catalog.endpoint_count,
@@ -71,14 +73,24 @@ class AgentStatus:
                 "stale_since": self.state_loaded_at if catalog.stale else None,
             },
             "registries": {
-                r.name: {"hosts": r.hosts, "connected": r.connected, "state": r.state,
-                         "listing_complete": r.listing_complete, "last_error": r.last_error,
-                         "bad_nodes": r.bad_nodes, "resync_drift": r.resync_drift}
+                r.name: {
+                    "hosts": r.hosts,
+                    "connected": r.connected,
+                    "state": r.state,
+                    "listing_complete": r.listing_complete,
+                    "last_error": r.last_error,
+                    "bad_nodes": r.bad_nodes,
+                    "resync_drift": r.resync_drift,
+                }
                 for r in self.registries.values()
             },
             "xds": {"enabled": self.xds_enabled, "serving": self.xds_serving},
-            "kubernetes": {"enabled": self.kube_enabled, "reachable": self.kube_reachable,
-                           "leader": self.kube_leader, "last_error": self.kube_last_error},
+            "kubernetes": {
+                "enabled": self.kube_enabled,
+                "reachable": self.kube_reachable,
+                "leader": self.kube_leader,
+                "last_error": self.kube_last_error,
+            },
         }
         if self.state_error:
             details["state_file_error"] = self.state_error
@@ -104,8 +116,14 @@ class AgentStatus:
         return {
             "version": intent.version,
             "catalog_version": intent.catalog_version,
-            "objects": [{"kind": o.kind.value, "name": o.key, "version": o.version,
-                         "services": [s.key for s in o.services]}
-                        for o in intent.objects.values()],
+            "objects": [
+                {
+                    "kind": o.kind.value,
+                    "name": o.key,
+                    "version": o.version,
+                    "services": [s.key for s in o.services],
+                }
+                for o in intent.objects.values()
+            ],
             "problems": [{"code": p.code, "text": p.text} for p in intent.problems],
         }

@@ -11,7 +11,7 @@ from dubbomesh.agent.config import AgentConfig, ZkTarget
 from dubbomesh.dubbo.builder import BuildPolicy, CatalogBuilder
 from dubbomesh.k8s.settings import K8sSettings
 from dubbomesh.mesh.render import Renderer
-from dubbomesh.mesh.settings import MeshSettings
+from dubbomesh.mesh.settings import EndpointMode, MeshSettings
 from dubbomesh.xds.settings import XdsSettings
 from dubbomesh.zk.settings import RegistrySettings, TlsSettings
 
@@ -44,7 +44,16 @@ def build_catalog_builder(c: AgentConfig) -> CatalogBuilder:
 
 def mesh_settings(c: AgentConfig) -> MeshSettings:
     """How the catalog is rendered into Istio objects."""
-    return MeshSettings(namespace=c.namespace)
+    kwargs: dict[str, object] = {}
+    if c.host_template:
+        kwargs["host_template"] = c.host_template
+    return MeshSettings(
+        namespace=c.namespace,
+        endpoint_mode=EndpointMode(c.endpoint_mode),
+        export_to=c.export_to,
+        aeraki=c.aeraki,
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 def build_renderer(c: AgentConfig) -> Renderer:
@@ -54,7 +63,15 @@ def build_renderer(c: AgentConfig) -> Renderer:
 
 def xds_settings(c: AgentConfig) -> XdsSettings:
     """The xDS server's listeners, TLS and limits."""
-    return XdsSettings()
+    return XdsSettings(
+        listen=tuple(a for a in c.xds_listen if a != "none"),
+        uds=c.xds_uds,
+        tls_cert=c.xds_tls_cert,
+        tls_key=c.xds_tls_key,
+        tls_client_ca=c.xds_tls_client_ca,
+        max_streams=c.xds_max_streams,
+        grace_s=min(5.0, c.shutdown_timeout / 2),
+    )
 
 
 def k8s_settings(c: AgentConfig) -> K8sSettings:

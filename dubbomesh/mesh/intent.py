@@ -90,7 +90,6 @@ class ServiceEntrySpec:
 Spec = ServiceEntrySpec | WorkloadSpec
 
 
-
 @dataclass(frozen=True, slots=True)
 class MeshObject:
     """One Istio object to publish, with its Kubernetes metadata and content version."""
@@ -170,9 +169,7 @@ class MeshIntent:
         by_key = {(o.kind, o.key): o for o in objects}
         ordered = {k: by_key[k] for k in sorted(by_key)}
         version = content_hash([[k[0].value, k[1], o.version] for k, o in ordered.items()])
-        return cls(
-            MappingProxyType(ordered), problems, version, catalog_version, complete, stale
-        )
+        return cls(MappingProxyType(ordered), problems, version, catalog_version, complete, stale)
 
     def of_kind(self, kind: Kind) -> Iterator[MeshObject]:
         """Objects of one kind, in key order."""

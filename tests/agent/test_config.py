@@ -37,8 +37,10 @@ def test_pod_namespace_is_the_default_namespace() -> None:
 
 
 def test_several_registries_and_auth() -> None:
-    env = {"DUBBOMESH_ZK": "east=10.0.0.1:2181,10.0.0.2:2181;west=10.1.0.1:2181",
-           "DUBBOMESH_ZK_AUTH": "west=alice:s3cr=t"}
+    env = {
+        "DUBBOMESH_ZK": "east=10.0.0.1:2181,10.0.0.2:2181;west=10.1.0.1:2181",
+        "DUBBOMESH_ZK_AUTH": "west=alice:s3cr=t",
+    }
     c = resolve({}, env=env)
     regs = {r.name: r for r in c.registries}
     assert regs["east"].hosts == "10.0.0.1:2181,10.0.0.2:2181"
@@ -81,8 +83,12 @@ def test_config_file(tmp_path: Path) -> None:
     p = tmp_path / "c.yaml"
     p.write_text("namespace: mesh\nsink: [file]\noutput_dir: /tmp/x\nleader-elect: false\n")
     c = resolve({}, env={}, file_values=load_file(str(p)))
-    assert (c.namespace, c.sink, c.output_dir, c.leader_elect) == ("mesh", ("file",), "/tmp/x",
-                                                                    False)
+    assert (c.namespace, c.sink, c.output_dir, c.leader_elect) == (
+        "mesh",
+        ("file",),
+        "/tmp/x",
+        False,
+    )
 
 
 def test_config_file_unknown_key(tmp_path: Path) -> None:
@@ -99,8 +105,9 @@ def test_config_file_not_yaml(tmp_path: Path) -> None:
         load_file(str(p))
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("250ms", 0.25), ("10s", 10), ("5m", 300),
-                                               ("1h", 3600), ("1.5", 1.5)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("250ms", 0.25), ("10s", 10), ("5m", 300), ("1h", 3600), ("1.5", 1.5)]
+)
 def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 

@@ -13,9 +13,19 @@ from dubbomesh.dubbo.model import Catalog, Endpoint, Service, ServiceId
 
 def _catalog() -> Catalog:
     sid = ServiceId("org.apache.dubbo.demo.DemoService", "g1", "1.0.0")
-    eps = [Endpoint(sid, "dubbo", "10.0.0.1", 20880, 100, "demo", "default",
-                    params=(("application", "demo"), ("side", "provider"))),
-           Endpoint(sid, "tri", "2001:db8::1", 50051, 50, "demo", "default")]
+    eps = [
+        Endpoint(
+            sid,
+            "dubbo",
+            "10.0.0.1",
+            20880,
+            100,
+            "demo",
+            "default",
+            params=(("application", "demo"), ("side", "provider")),
+        ),
+        Endpoint(sid, "tri", "2001:db8::1", 50051, 50, "demo", "default"),
+    ]
     return Catalog.create([Service.create(sid, eps)])
 
 
