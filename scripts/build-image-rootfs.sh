@@ -44,12 +44,8 @@ install() {
   rm -f "$prefix"/bin/pip*
 }
 
-free_port() {
-  "$1" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 check() {
-  local prefix=$1 py bin out http xds zk pid
+  local prefix=$1 py bin out
   py="$prefix/bin/python"
   bin="$prefix/bin/dubbomesh"
   "$bin" --version
@@ -64,38 +60,43 @@ check() {
   "$bin" options | grep -q -- '--zk' || { log "FAIL: options table lacks --zk"; return 1; }
   # Start the agent for real. Nothing listens on the ZooKeeper port: the agent must still start,
   # serve /healthz (liveness does not depend on ZooKeeper) and stop cleanly on SIGTERM.
-  http=$(free_port "$py")
-  xds=$(free_port "$py")
-  zk=$(free_port "$py")
-  "$bin" run --zk "127.0.0.1:$zk" --http-listen "127.0.0.1:$http" \
-    --xds-listen "127.0.0.1:$xds" --log-format json &
-  pid=$!
-  if ! "$py" - "$http" <<'PY'
-import sys, time, urllib.request
-url = f"http://127.0.0.1:{sys.argv[1]}/healthz"
+  "$py" - "$bin" <<'PY' || { log "FAIL: the installed agent did not start and stop cleanly"; return 1; }
+import signal, socket, subprocess, sys, time, urllib.request
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+http, xds, zk = free_port(), free_port(), free_port()
+agent = subprocess.Popen([sys.argv[1], "run", "--zk", f"127.0.0.1:{zk}",
+                          "--http-listen", f"127.0.0.1:{http}",
+                          "--xds-listen", f"127.0.0.1:{xds}", "--log-format", "json"])
+url = f"http://127.0.0.1:{http}/healthz"
 deadline = time.monotonic() + 60
-while True:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            if r.status == 200 and r.read().strip() == b"ok":
-                print(f"GET {url}: 200 ok")
-                break
-    except OSError:
-        pass
-    if time.monotonic() > deadline:
-        sys.exit(f"no answer from {url}")
-    time.sleep(0.2)
+try:
+    while True:
+        if agent.poll() is not None:
+            sys.exit(f"the agent exited with {agent.returncode} before serving {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200 and r.read().strip() == b"ok":
+                    print(f"GET {url}: 200 ok", flush=True)
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            sys.exit(f"no answer from {url} within 60s")
+        time.sleep(0.2)  # polling interval
+    agent.send_signal(signal.SIGTERM)
+    code = agent.wait(30)
+    if code != 0:
+        sys.exit(f"the agent exited with {code} after SIGTERM")
+    print("SIGTERM: clean exit", flush=True)
+finally:
+    if agent.poll() is None:
+        agent.kill()
 PY
-  then
-    kill "$pid" 2>/dev/null || true
-    log "FAIL: the agent did not serve /healthz"
-    return 1
-  fi
-  kill -TERM "$pid"
-  if ! wait "$pid"; then
-    log "FAIL: the agent exited non-zero after SIGTERM"
-    return 1
-  fi
   log "check passed: $prefix"
 }
 

@@ -1,8 +1,9 @@
 """The container image's contents, built without a Docker engine.
 
-The Dockerfile runs scripts/build-image-rootfs.sh; this test runs the same script on the same build
-context (assembled from .dockerignore), so it proves the wheels build from the context alone, install
-from wheels only into a fresh venv, and that the installed agent starts and answers /healthz.
+The Dockerfile runs scripts/build-image-rootfs.sh; this test runs the same script on the same
+build context (assembled from .dockerignore), so it proves the wheels build from the context alone,
+install from wheels only into a fresh venv, and that the installed agent starts and answers
+/healthz.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def test_dockerfile_runs_the_script_in_two_stages_as_non_root() -> None:
     assert "build-image-rootfs.sh install" in runtime
     assert "build-image-rootfs.sh check" in runtime
     user = re.findall(r"^USER\s+(\S+)", runtime, re.MULTILINE)
-    assert user and user[-1].split(":")[0] not in ("0", "root")
+    assert user
+    assert user[-1].split(":")[0] not in ("0", "root")
     for label in ("title", "version", "source", "licenses"):
         assert f"org.opencontainers.image.{label}" in runtime
     # The runtime stage never installs a toolchain.
@@ -58,8 +60,11 @@ def test_image_contents_build_install_and_start(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=840,
-        env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(Path.home()),
-             "PYTHON": sys.executable},
+        env={
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "HOME": str(Path.home()),
+            "PYTHON": sys.executable,
+        },
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

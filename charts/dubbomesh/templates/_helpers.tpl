@@ -155,12 +155,13 @@ zk-auth comes from env DUBBOMESH_ZK_AUTH (filled from Secrets, see dubbomesh.env
   value: /etc/dubbomesh/config.yaml
 {{- $auth := list -}}
 {{- range $i, $r := .Values.zookeeper.registries }}
-{{- if $r.auth.existingSecret }}
+{{- $secret := $r.auth | default dict }}
+{{- if $secret.existingSecret }}
 - name: {{ printf "ZK_AUTH_%d" $i }}
   valueFrom:
     secretKeyRef:
-      name: {{ $r.auth.existingSecret }}
-      key: {{ $r.auth.key }}
+      name: {{ $secret.existingSecret }}
+      key: {{ $secret.key | default "zk-auth" }}
 {{- $auth = append $auth (printf "%s=$(ZK_AUTH_%d)" $r.name $i) -}}
 {{- end }}
 {{- end }}
