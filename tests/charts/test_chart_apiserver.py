@@ -16,8 +16,10 @@ from typing import Any
 import anyio
 import pytest
 import yaml
+from kubernetes import client as kclient
+from kubernetes import config as kconfig
 from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import ForbiddenError
+from kubernetes.dynamic.exceptions import ForbiddenError, ResourceNotFoundError
 
 from dubbomesh.agent.config import load_file, resolve
 from dubbomesh.agent.wiring import k8s_settings
@@ -25,6 +27,7 @@ from dubbomesh.k8s.client import KubeClient
 from dubbomesh.k8s.observer import NullObserver
 from dubbomesh.k8s.preflight import check_rbac
 from tests.charts.cluster import chart_config, fresh_namespace, install_chart_rbac
+from tests.charts.prometheus import poll
 from tests.charts.tools import CHART, render
 from tests.support.kube import KubeCluster
 
@@ -64,7 +67,18 @@ def servicemonitor_crd(kube_apiserver: KubeCluster) -> None:
     """A stand-in ServiceMonitor CRD (the Prometheus Operator is not part of the test cluster):
     it makes the API server accept the kind; the object's fields are checked by the chart tests."""
     kube_apiserver.apply_file(HERE / "servicemonitor-crd.yaml")
-    kube_apiserver._dyn = None  # rediscover the new kind
+
+    def served() -> bool:
+        try:
+            DynamicClient(kube_apiserver.api).resources.get(
+                api_version="monitoring.coreos.com/v1", kind="ServiceMonitor"
+            )
+        except ResourceNotFoundError:
+            return False
+        return True
+
+    poll(served, timeout=60, what="the ServiceMonitor kind served")
+    kube_apiserver._dyn = None  # the shared dynamic client rediscovers the new kind
 
 
 @pytest.mark.parametrize("mode", ["deployment", "daemonset", "sidecar"])
@@ -128,9 +142,6 @@ def test_chart_role_grants_what_the_agent_needs_in_its_namespace_only(
         client.close()
 
     # The same identity may write ServiceEntries here, and nowhere else.
-    from kubernetes import client as kclient
-    from kubernetes import config as kconfig
-
     cfg = kclient.Configuration()
     kconfig.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
     dyn = DynamicClient(kclient.ApiClient(cfg))
