@@ -99,8 +99,8 @@ class KubeClient:
         timeout: float | tuple[float, float],
     ) -> tuple[int, bytes, str]:
         headers = {"Accept": "application/json"}
-        if content_type:
-            headers["Content-Type"] = content_type
+        if content_type or body is not None:
+            headers["Content-Type"] = content_type or "application/json"
         try:
             prepared = self._api.param_serialize(
                 method=method,
