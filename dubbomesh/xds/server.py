@@ -108,19 +108,7 @@ class XdsServer:
 
     def _build_server(self) -> grpc.aio.Server:
         s = self.settings
-        options = [
-            ("grpc.keepalive_time_ms", int(s.keepalive_time_s * 1000)),
-            ("grpc.keepalive_timeout_ms", int(s.keepalive_timeout_s * 1000)),
-            ("grpc.keepalive_permit_without_calls", 1),
-            (
-                "grpc.http2.min_recv_ping_interval_without_data_ms",
-                int(s.min_client_ping_interval_s * 1000),
-            ),
-            ("grpc.http2.max_ping_strikes", 0),
-            ("grpc.max_receive_message_length", s.max_message_bytes),
-            ("grpc.max_send_message_length", s.max_send_bytes),
-        ]
-        server = grpc.aio.server(options=options)
+        server = grpc.aio.server(options=server_options(s))
         handlers = {
             "StreamAggregatedResources": grpc.stream_stream_rpc_method_handler(self._sotw),
             "DeltaAggregatedResources": grpc.stream_stream_rpc_method_handler(self._delta),
@@ -243,6 +231,22 @@ class XdsServer:
             "streams": [s.view() for s in self._sessions.values()],
             "nacks_total": self._nacks + sum(s.nacks for s in self._sessions.values()),
         }
+
+
+def server_options(s: XdsSettings) -> list[tuple[str, int]]:
+    """grpc server options: keepalive that tolerates idle client pings, message size limits."""
+    return [
+        ("grpc.keepalive_time_ms", int(s.keepalive_time_s * 1000)),
+        ("grpc.keepalive_timeout_ms", int(s.keepalive_timeout_s * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        (
+            "grpc.http2.min_recv_ping_interval_without_data_ms",
+            int(s.min_client_ping_interval_s * 1000),
+        ),
+        ("grpc.http2.max_ping_strikes", 0),
+        ("grpc.max_receive_message_length", s.max_message_bytes),
+        ("grpc.max_send_message_length", s.max_send_bytes),
+    ]
 
 
 def _remove_stale_socket(path: str) -> None:

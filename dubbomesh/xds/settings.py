@@ -45,6 +45,12 @@ class XdsSettings:
     grace_s: float = 5.0
     """On shutdown, how long open streams may finish."""
 
+    def __post_init__(self) -> None:
+        if self.min_client_ping_interval_s > 10:
+            raise ValueError("min_client_ping_interval_s must be <= 10 s (istiod pings every 30 s)")
+        if self.max_streams < 1 or self.max_streams_per_peer < 1:
+            raise ValueError("stream limits must be positive")
+
 
 class XdsObserver(Protocol):
     """Facts the xDS server reports; implement on metrics. Calls never block and never raise."""
