@@ -3,7 +3,10 @@
 A real agent (``dubbomesh run`` with the chart's own config.yaml and the chart's RBAC) watches a
 real ZooKeeper while a churn thread registers and unregisters providers, publishes over xDS to a
 real gRPC ADS client (which ACKs, NACKs once, and holds the one allowed stream while a second one is
-refused) and through the Kubernetes API to a real kube-apiserver. A real Prometheus scrapes it
+refused) and through the Kubernetes API to a real kube-apiserver (where an admission policy refuses
+the churning service's entry, so API errors are real too). The seeded tree holds an undecodable
+node, a directory the agent may not read and two interfaces that collide as DNS names, so the
+problem panels have real data. A real Prometheus scrapes it
 every second. Then every query of every panel is sent to Prometheus as Grafana would (a range query
 with the dashboard's variables set to "All") and must return real samples. ``promtool check
 metrics`` lints the scraped exposition. How to run it by hand: docs/operations.md.
@@ -24,6 +27,7 @@ from envoy.config.core.v3 import base_pb2
 from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
 from google.rpc import status_pb2
 from kazoo.client import KazooClient
+from kazoo.security import make_digest_acl
 
 from dubbomesh.agent.localzk import LocalZooKeeper
 from dubbomesh.zk.seed import provider_url, register, seed_demo
@@ -43,10 +47,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.k8s, pytest.mark.slow]
 SE_TYPE = "networking.istio.io/v1/ServiceEntry"
 JOB = "dubbomesh"
 QUIET_WHEN_HEALTHY = {
-    "dubbomesh_zookeeper_bad_nodes_total": "a node that cannot be read",
     "dubbomesh_zookeeper_resync_drift_total": "a relisting that finds a missed watch",
     "dubbomesh_state_file_errors_total": "a state file that cannot be read or written",
-    "dubbomesh_kubernetes_errors_total": "a failed API request",
 }
 """Labelled failure counters that have no series until the failure happens once. Their queries
 must still be valid and their metric declared, and the panel must show another query's data."""
@@ -153,15 +155,57 @@ def seed(hosts: str) -> None:
     client = KazooClient(hosts=hosts, timeout=10)
     client.start(timeout=30)
     try:
-        # A provider registered by host name: rendered with a "hostname-endpoint" problem.
-        iface = "org.example.NamedHostService"
-        named = provider_url("dubbo", "provider-1.example.internal", 20880, iface, dynamic=False)
-        register(client, f"/dubbo/{iface}/providers", named, ephemeral=False)
+        # Java names are case-sensitive, DNS names are not: a "host-collision" rendering problem.
+        for i, iface in enumerate(("org.example.Inventory", "org.example.inventory")):
+            url = provider_url("dubbo", f"127.0.0.{70 + i}", 20880, iface, dynamic=False)
+            register(client, f"/dubbo/{iface}/providers", url, ephemeral=False)
         # A node that is no URL at all: a decode error.
         client.ensure_path("/dubbo/org.example.BrokenService/providers/not%20a%20url")
+        # A directory the agent may not read (digest ACL of another user): a bad node.
+        locked = make_digest_acl("owner", "owner-secret", all=True)
+        client.create("/dubbo/org.example.LockedService", makepath=True)
+        client.create("/dubbo/org.example.LockedService/providers", acl=[locked])
     finally:
         client.stop()
         client.close()
+
+
+def refuse_churn_entries(kube: KubeCluster, ns: str) -> list[dict[str, Any]]:
+    """A ValidatingAdmissionPolicy that refuses the churning service's ServiceEntry in ``ns``:
+    each churn flip is then a rejected write (a real API error) while everything else is written."""
+    name = f"dubbomesh-test-{ns}"
+    policy = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": name},
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {"resourceRules": [{
+                "apiGroups": ["networking.istio.io"], "apiVersions": ["*"],
+                "operations": ["CREATE", "UPDATE"], "resources": ["serviceentries"],
+            }]},
+            "validations": [{
+                "expression": "!object.metadata.name.contains('churnservice')",
+                "message": "the churn service is refused by a test policy",
+                "reason": "Invalid",
+            }],
+        },
+    }  # fmt: skip
+    binding = {
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": name},
+        "spec": {
+            "policyName": name,
+            "validationActions": ["Deny"],
+            "matchResources": {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}
+            },
+        },
+    }
+    for doc in (policy, binding):
+        kube.apply_doc(doc)
+    return [policy, binding]
 
 
 def test_every_panel_shows_data_from_a_real_agent(
@@ -175,6 +219,7 @@ def test_every_panel_shows_data_from_a_real_agent(
         namespace=ns,
     )
     kubeconfig = install_chart_rbac(kube_apiserver, docs, ns, tmp_path)
+    policies = refuse_churn_entries(kube_apiserver, ns)
     seed(zk_server.connect_string)
     http_port, xds_port = free_port(), free_port()
     http = f"http://127.0.0.1:{http_port}"
@@ -215,6 +260,11 @@ def test_every_panel_shows_data_from_a_real_agent(
             status, exposition = agent.get(f"{http}/metrics")
         finally:
             ads.close()
+            for doc in policies:
+                res = kube_apiserver.dynamic.resources.get(
+                    api_version=doc["apiVersion"], kind=doc["kind"]
+                )
+                res.delete(name=doc["metadata"]["name"])
     assert ads.error is None or ads.error.code() == grpc.StatusCode.CANCELLED, ads.error
     assert jobs == [JOB]
     assert instances == [f"127.0.0.1:{http_port}"]
@@ -231,7 +281,7 @@ def test_every_panel_shows_data_from_a_real_agent(
                 continue
             quiet = [m for m in QUIET_WHEN_HEALTHY if m in t["expr"]]
             assert quiet, f"panel {p['title']!r}: no data for {t['expr']}\n{agent.tail()}"
-            assert quiet[0].removesuffix("_total") in declared
+            assert declared & {quiet[0], quiet[0].removesuffix("_total")}, quiet[0]
         if not with_data:
             empty_panels.append(p["title"])
     assert not empty_panels, f"panels without data: {empty_panels}"
