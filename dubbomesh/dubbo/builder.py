@@ -20,12 +20,22 @@ interface-level record, then the registry that sorts first. Weight: override, el
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from dubbomesh.dubbo.appdiscovery import AppDiscovery, AppKey
-from dubbomesh.dubbo.model import VOLATILE_PARAMS, Catalog, Endpoint, Service, ServiceId, Source
+from dubbomesh.dubbo.model import (
+    VOLATILE_PARAMS,
+    Catalog,
+    Endpoint,
+    Service,
+    ServiceId,
+    Source,
+    content_hash,
+)
 from dubbomesh.dubbo.overrides import OverrideRule, apply_rules, rule_names_for
 from dubbomesh.dubbo.problems import BuildProblem, ProblemLog
 from dubbomesh.dubbo.providers import Interner, decode_provider
@@ -106,6 +116,7 @@ class CatalogBuilder:
         )
         self._app_eps: dict[AppKey, dict[ServiceId, tuple[Endpoint, ...]]] = {}
         self._services: dict[ServiceId, Service] = {}
+        self._order: list[ServiceId] = []
         self._dirty: set[ServiceId] = set()
         self._dirty_apps: set[AppKey] = set()
         self._catalog: Catalog | None = None
@@ -241,14 +252,23 @@ class CatalogBuilder:
         for sid in self._dirty:
             service = self._build(sid)
             if service.endpoints:
+                if sid not in self._services:
+                    bisect.insort(self._order, sid)
                 self._services[sid] = service
-            else:
-                self._services.pop(sid, None)
+            elif self._services.pop(sid, None) is not None:
+                del self._order[bisect.bisect_left(self._order, sid)]
         self._dirty.clear()
         if self._intern.needs_prune():
             self._intern.rebuild(list(self._raw_endpoints()))
-        self._catalog = Catalog.create(self._services.values(), complete=complete)
+        self._catalog = self._make_catalog(complete)
         return self._catalog
+
+    def _make_catalog(self, complete: bool) -> Catalog:
+        """What ``Catalog.create`` would build (same order, same version), without re-sorting
+        every service on each snapshot: ``_order`` is kept sorted incrementally."""
+        ordered = {sid: self._services[sid] for sid in self._order}
+        version = content_hash([[sid.key, s.version] for sid, s in ordered.items()])
+        return Catalog(MappingProxyType(ordered), version, complete, False)
 
     def _rebuild_apps(self) -> None:
         for key in sorted(self._dirty_apps):
@@ -296,7 +316,7 @@ class CatalogBuilder:
         return Service.create(sid, best.values())
 
     def _override(self, ep: Endpoint) -> Endpoint | None:
-        if not self.policy.apply_overrides:
+        if not self.policy.apply_overrides or not self._rules.has_rules(ep.registry):
             return apply_rules(ep)
         app_name, service_name = rule_names_for(ep)
         return apply_rules(

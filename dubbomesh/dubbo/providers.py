@@ -37,6 +37,10 @@ class Interner:
     def __len__(self) -> int:
         return len(self._table)
 
+    def get(self, value: T) -> T | None:
+        """The shared copy of ``value``, or None when it was never interned."""
+        return self._table.get(value)  # type: ignore[return-value]
+
     def needs_prune(self) -> bool:
         """True when the table is more than twice its size after the last prune."""
         return len(self._table) > self._watermark
@@ -78,6 +82,9 @@ def endpoint_from_url(
 ) -> Endpoint:
     """The endpoint a provider URL describes (before overrides)."""
     params = tuple(sorted((k, v) for k, v in url.params.items() if k not in volatile))
+    shared = intern.get(params)
+    if shared is None:  # first time these params are seen: share their pairs with others
+        shared = intern(tuple(intern(p) for p in params))
     return Endpoint(
         service=intern(ServiceId(url.interface, url.group, url.version)),
         protocol=intern(url.protocol),
@@ -87,7 +94,7 @@ def endpoint_from_url(
         application=intern(url.application),
         registry=intern(registry),
         source=Source.INTERFACE,
-        params=intern(tuple(intern(p) for p in params)),
+        params=shared,
     )
 
 

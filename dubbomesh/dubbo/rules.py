@@ -61,6 +61,12 @@ class RuleBook:
         self._yaml: dict[tuple[str, str], dict[str, tuple[OverrideRule, ...]]] = {}
         self._yaml_merged: dict[tuple[str, str], tuple[OverrideRule, ...]] = {}
 
+    def has_rules(self, registry: str) -> bool:
+        """False when ``registry`` has no effective rule at all (the common fast path)."""
+        return any(k[0] == registry for k in self._url_merged) or any(
+            k[0] == registry for k in self._yaml_merged
+        )
+
     def url_rules(self, registry: str, interface: str) -> tuple[OverrideRule, ...]:
         return self._url_merged.get((registry, interface), ())
 

@@ -268,3 +268,15 @@ def test_snapshot_json_round_trip_is_stable() -> None:
     assert json.dumps([s.to_data() for s in a.snapshot()]) == json.dumps(
         [s.to_data() for s in b.snapshot()]
     )
+
+
+def test_catalog_equals_what_catalog_create_builds() -> None:
+    from dubbomesh.dubbo.model import Catalog
+
+    b = loaded(5, 2)
+    b.snapshot()
+    b.apply(DirectoryRemoved("zk", "dubbo", "com.foo.S2"))
+    built = b.snapshot()
+    reference = Catalog.create(built, complete=built.complete)
+    assert list(built.services) == list(reference.services)
+    assert built.version == reference.version
