@@ -72,3 +72,13 @@ def port_claims(objects: Iterable[MeshObject]) -> list[tuple[MeshObject, str]]:
                 continue
             break
     return out
+
+
+def claims_port_without_address(obj: MeshObject) -> bool:
+    """True for a ServiceEntry with a TCP-like port and no ``addresses`` (captures the port)."""
+    spec = obj.spec
+    return (
+        isinstance(spec, ServiceEntrySpec)
+        and not spec.addresses
+        and any(p.protocol not in HOST_MATCHED for p in spec.ports)
+    )

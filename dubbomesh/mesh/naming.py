@@ -20,6 +20,7 @@ collisions, reports them and disambiguates every colliding service with a ``h-<h
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import re
@@ -63,6 +64,7 @@ def interface_labels(interface: str) -> str:
     return ".".join(to_label(seg) for seg in interface.split(".") if seg.strip()) or "x"
 
 
+@functools.lru_cache(maxsize=65536)
 def address_label(address: str) -> str:
     """An IP as one label: ``10-0-0-5``; IPv6 in exploded form (``2001-0db8-...``)."""
     try:

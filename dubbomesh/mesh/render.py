@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dubbomesh.dubbo.model import Catalog, Endpoint, ServiceId
-from dubbomesh.mesh.addresses import allocate_vips, port_claims
+from dubbomesh.mesh.addresses import allocate_vips, claims_port_without_address
 from dubbomesh.mesh.intent import MeshIntent, MeshObject, Pairs, Problem
 from dubbomesh.mesh.labels import endpoint_labels
 from dubbomesh.mesh.naming import (
@@ -23,6 +23,7 @@ from dubbomesh.mesh.naming import (
     service_values,
     short_hash,
 )
+from dubbomesh.mesh.objects import ObjectTable, SourceId
 from dubbomesh.mesh.services import ServiceUnit, render_service
 from dubbomesh.mesh.settings import AddressStrategy, EndpointMode, MeshSettings
 from dubbomesh.mesh.workloads import render_address
@@ -60,9 +61,9 @@ class Renderer:
         self._base_host: dict[UnitKey, str] = {}
         self._resolved: dict[UnitKey, tuple[str, str, str]] = {}
         """(host, name, vip) per unit."""
-        self._unit_out: dict[UnitKey, tuple[MeshObject | None, tuple[Problem, ...]]] = {}
+        self._table = ObjectTable()
+        self._problems: dict[SourceId, tuple[Problem, ...]] = {}
         self._addr_units: dict[str, dict[UnitKey, tuple[Endpoint, ...]]] = {}
-        self._addr_out: dict[str, tuple[tuple[MeshObject, ...], tuple[Problem, ...]]] = {}
         self._global: tuple[Problem, ...] = ()
         self._labels: dict[tuple[tuple[tuple[str, str], ...], str], Pairs] = {}
         self.labels_refused = 0
@@ -199,58 +200,53 @@ class Renderer:
         self._resolved = resolved
         return changed
 
+    def _publish(
+        self, source: SourceId, objects: list[MeshObject], problems: list[Problem]
+    ) -> None:
+        kept = []
+        for obj in objects:
+            if claims_port_without_address(obj):  # never reached by design; a safety net
+                problems.append(Problem("port-claim-conflict", f"{obj.key} dropped"))
+            else:
+                kept.append(obj)
+        self._table.put(source, kept)
+        if problems:
+            self._problems[source] = tuple(problems)
+        else:
+            self._problems.pop(source, None)
+
     def _render_unit(self, key: UnitKey) -> None:
+        source = ("u", f"{key[0].key}@{key[1]}")
         eps = self._unit_eps.get(key)
         if not eps:
-            self._unit_out.pop(key, None)
+            self._publish(source, [], [])
             return
         host, name, vip = self._resolved[key]
         unit = ServiceUnit(key[0], key[1], eps, host, name, vip, self._selector(key))
         obj, problems = render_service(unit, self.settings, self._label)
-        tagged = tuple(Problem(p.code, f"{key[0].key}: {p.text}") for p in problems)
-        self._unit_out[key] = (obj, tagged)
+        tagged = [Problem(p.code, f"{key[0].key}: {p.text}") for p in problems]
+        self._publish(source, [obj] if obj is not None else [], tagged)
 
     def _render_address(self, address: str) -> None:
         units = self._addr_units.get(address)
         if not units:
-            self._addr_out.pop(address, None)
+            self._publish(("a", address), [], [])
             return
         tagged = [(self._selector(key), ep) for key in sorted(units) for ep in units[key]]
         objects, problems = render_address(address, tagged, self.settings, self._label)
-        self._addr_out[address] = (tuple(objects), tuple(problems))
+        self._publish(("a", address), objects, problems)
 
     def _assemble(self, catalog: Catalog) -> MeshIntent:
-        objects: list[MeshObject] = []
-        problems: list[Problem] = list(self._global)
-        for obj, probs in self._unit_out.values():
+        problems = [*self._global, *self._table.collisions()]
+        for probs in self._problems.values():
             problems.extend(probs)
-            if obj is not None:
-                objects.append(obj)
-        for objs, probs in self._addr_out.values():
-            objects.extend(objs)
-            problems.extend(probs)
-        objects.sort(key=lambda o: (o.kind.value, o.key))
-        kept: list[MeshObject] = []
-        seen: set[tuple[str, str]] = set()
-        for obj in objects:
-            if (obj.kind.value, obj.key) in seen:
-                problems.append(Problem("name-collision", f"{obj.kind.value} {obj.key} skipped"))
-                continue
-            seen.add((obj.kind.value, obj.key))
-            kept.append(obj)
-        refused = port_claims(kept)
-        if refused:
-            drop = {id(obj) for obj, _ in refused}
-            kept = [o for o in kept if id(o) not in drop]
-            problems.extend(Problem("port-claim-conflict", text) for _, text in refused)
         problems.sort(key=lambda p: (p.code, p.text))
         limit = self.settings.max_problems
         if len(problems) > limit:
             extra = len(problems) - limit
             problems = [*problems[:limit], Problem("more-problems", f"{extra} more not listed")]
-        return MeshIntent.create(
-            kept,
-            problems=tuple(problems),
+        return self._table.intent(
+            tuple(problems),
             catalog_version=catalog.version,
             complete=catalog.complete,
             stale=catalog.stale,

@@ -9,6 +9,7 @@ address (``workload+vip``): otherwise the entry would capture every connection t
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class ServiceUnit:
         return f"{self.sid.key}@{self.registry}"
 
 
+@functools.lru_cache(maxsize=65536)
 def is_ip(address: str) -> bool:
     """STATIC entries accept only IP endpoints."""
     try:

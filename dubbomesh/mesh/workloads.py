@@ -16,6 +16,7 @@ several applications.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 
 from dubbomesh.dubbo.model import Endpoint
@@ -45,8 +46,13 @@ Tagged = tuple[str, Endpoint]
 
 
 def workload_host(address: str, application: str, settings: MeshSettings) -> str:
-    values = workload_values(address, application, namespace=settings.namespace)
-    return render_template(settings.workload_host_template, values)
+    """The per-workload host (``workload_host_template`` filled)."""
+    return _host(address, application, settings.workload_host_template, settings.namespace)
+
+
+@functools.lru_cache(maxsize=65536)
+def _host(address: str, application: str, template: str, namespace: str) -> str:
+    return render_template(template, workload_values(address, application, namespace=namespace))
 
 
 def render_address(
