@@ -58,6 +58,7 @@ class Renderer:
         self._template = unit_template(settings)
         self._versions: dict[ServiceId, str] = {}
         self._unit_eps: dict[UnitKey, tuple[Endpoint, ...]] = {}
+        self._sid_units: dict[ServiceId, set[UnitKey]] = {}
         self._base_host: dict[UnitKey, str] = {}
         self._resolved: dict[UnitKey, tuple[str, str, str]] = {}
         """(host, name, vip) per unit."""
@@ -129,6 +130,13 @@ class Renderer:
                     dirty_addrs.add(ep.address)
                     self._addr_units.get(ep.address, {}).pop(key, None)
                 new = tuple(new_units.get(key, ()))
+                units = self._sid_units.setdefault(sid, set())
+                if new:
+                    units.add(key)
+                else:
+                    units.discard(key)
+                    if not units:
+                        del self._sid_units[sid]
                 if new:
                     self._unit_eps[key] = new
                     for ep in new:
@@ -143,9 +151,7 @@ class Renderer:
         return dirty_units, dirty_addrs
 
     def _unit_keys_of(self, sid: ServiceId) -> list[UnitKey]:
-        if not self.settings.registry_suffix:
-            return [(sid, "")] if (sid, "") in self._unit_eps else []
-        return [k for k in self._unit_eps if k[0] == sid]
+        return sorted(self._sid_units.get(sid, ()))
 
     def _resolve(self) -> set[UnitKey]:
         """Recompute hosts, names and VIPs over all units; return units whose values changed."""

@@ -33,6 +33,7 @@ from dubbomesh.mesh.intent import (
 from dubbomesh.mesh.labels import common_labels, ownership_labels
 from dubbomesh.mesh.naming import object_name, render_template, workload_values
 from dubbomesh.mesh.ports import needs_address, port_name, workload_port
+from dubbomesh.mesh.services import is_ip
 from dubbomesh.mesh.settings import (
     ADDRESS_ANNOTATION,
     AddressStrategy,
@@ -58,7 +59,10 @@ def _host(address: str, application: str, template: str, namespace: str) -> str:
 def render_address(
     address: str, tagged: Sequence[Tagged], settings: MeshSettings, labels: LabelFn
 ) -> tuple[list[MeshObject], list[Problem]]:
-    """Every per-workload object at one provider address."""
+    """Every per-workload object at one provider address (none for a host name: entries with
+    ``addresses`` and STATIC endpoints need IPs)."""
+    if not is_ip(address):
+        return [], [Problem("hostname-endpoint", f"{address}: not an IP, no workload objects")]
     by_app: dict[str, list[Tagged]] = {}
     for sel, ep in tagged:
         by_app.setdefault(ep.application, []).append((sel, ep))

@@ -14,6 +14,7 @@ from dubbomesh.mesh.intent import Kind, ServiceEntrySpec, WorkloadSpec
 from dubbomesh.mesh.labels import is_label_key, is_label_value
 from dubbomesh.mesh.naming import is_dns_label, is_dns_subdomain
 from dubbomesh.mesh.render import Renderer, render
+from dubbomesh.mesh.services import is_ip
 from dubbomesh.mesh.settings import AddressStrategy, EndpointMode, MeshSettings
 from tests.mesh.factories import catalog, ep
 
@@ -60,6 +61,8 @@ def check_valid(cat: Catalog, s: MeshSettings) -> None:
             for host in obj.spec.hosts:
                 assert is_dns_subdomain(host), host
             specs = list(obj.spec.endpoints)
+            for address in obj.spec.addresses:
+                assert is_ip(address), address
             names = [p.name for p in obj.spec.ports]
             assert len(set(names)) == len(names)
             assert len({p.number for p in obj.spec.ports}) == len(names)
@@ -67,6 +70,7 @@ def check_valid(cat: Catalog, s: MeshSettings) -> None:
             assert obj.kind is Kind.WORKLOAD_ENTRY
             specs = [obj.spec]
         for spec in specs:
+            assert is_ip(spec.address), spec.address
             for key, value in spec.labels:
                 assert is_label_key(key)
                 assert is_label_value(value)
