@@ -36,6 +36,7 @@ from dubbomesh.dubbo.model import ServiceId
 from dubbomesh.dubbo.protocols import NON_ENDPOINT_PROTOCOLS, is_endpoint_protocol
 from dubbomesh.dubbo.urlcodec import (
     DOUBLE_DECODED_KEYS,
+    W_UTF8,
     Body,
     DecodeWarning,
     UrlError,
@@ -180,14 +181,14 @@ class DubboUrl:
 
     def to_string(self) -> str:
         """Java ``toFullString``: params sorted by key, values trimmed, the five nested keys
-        re-encoded (so ``decode_node(encode_node(u))`` gives ``u`` back)."""
+        re-encoded (so ``decode_node(encode_node(u))`` gives ``u`` back). Unlike Java, a port is
+        written even when the host is empty, so that nothing is lost."""
         out = [self.protocol, "://"] if self.protocol else []
         if self.username:
             out += (
                 [self.username, ":", self.password, "@"] if self.password else [self.username, "@"]
             )
-        if self.host:
-            out += [self.host, ":", str(self.port)] if self.port > 0 else [self.host]
+        out += [self.host, ":", str(self.port)] if self.port > 0 else [self.host]
         if self.path:
             out += ["/", self.path]
         if self.params:
@@ -334,11 +335,11 @@ def decode_node(name: str, *, directory: str | None = None) -> Decoded:
     ``directory`` is the (still encoded) interface directory the child was listed under; a URL
     whose interface differs gets an ``interface-mismatch`` warning.
     """
-    warnings: list[DecodeWarning] = []
+    text, warnings = _sanitized(name)
     try:
-        fast = parse_node_fast(name, warnings)
-    except UrlError as exc:
-        return Decoded(name, None, tuple(warnings), str(exc))
+        fast = parse_node_fast(text, warnings)
+    except UrlError:
+        fast = None
     if fast is not None:
         return _check(name, _make(fast), warnings, directory)
     return _decode_node_general(name, directory)
@@ -346,11 +347,29 @@ def decode_node(name: str, *, directory: str | None = None) -> Decoded:
 
 def _decode_node_general(name: str, directory: str | None) -> Decoded:
     """The reference path: decode the whole name once, then parse (tests compare both paths)."""
+    text, warnings = _sanitized(name)
     try:
-        text, warns = decode_component(name)
+        text, found = decode_component(text)
     except UrlError as exc:
-        return Decoded(name, None, (), f"malformed node name: {exc}")
-    return _checked(name, text, list(warns), directory)
+        return Decoded(name, None, tuple(warnings), f"malformed node name: {exc}")
+    warnings.extend(w for w in found if w not in warnings)
+    return _checked(name, text, warnings, directory)
+
+
+def _sanitized(name: str) -> tuple[str, list[DecodeWarning]]:
+    """Lone surrogates (undecodable bytes smuggled in by ``surrogateescape``) become U+FFFD with
+    an ``invalid-utf8`` warning, exactly like invalid escaped bytes."""
+    if name.isascii():
+        return name, []
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            raw = name.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = name.encode("utf-8", "surrogatepass")
+        return raw.decode("utf-8", "replace"), [W_UTF8]
+    return name, []
 
 
 def decode_any(text: str) -> Decoded:

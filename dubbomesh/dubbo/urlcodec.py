@@ -196,8 +196,8 @@ def finish_params(
 
 
 def parse_decoded(text: str, warnings: list[DecodeWarning]) -> tuple[Body, dict[str, str]]:
-    """Parse a decoded URL string; raise :class:`UrlError` where Java would."""
-    text = text.strip()
+    """Parse a decoded URL string (not trimmed: node names are taken as they are); raise
+    :class:`UrlError` where Java would."""
     if not text:
         raise UrlError("empty URL")
     body, _, query = text.partition("?")
@@ -224,7 +224,7 @@ def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dic
         if _NOT_UPPER_ESCAPE.search(body) is not None:
             return None
         body, found = _decode_valid(body, ())
-        warnings.extend(found)
+        warnings.extend(w for w in found if w not in warnings)
     query = name[q + 3 :]
     if "%2C" in query:
         query = query.replace("%2C", ",")
