@@ -280,3 +280,18 @@ def test_catalog_equals_what_catalog_create_builds() -> None:
     reference = Catalog.create(built, complete=built.complete)
     assert list(built.services) == list(reference.services)
     assert built.version == reference.version
+
+
+def test_yaml_service_rule_by_node_name_touches_only_that_service() -> None:
+    b = loaded(2, 1)
+    before = b.snapshot()
+    doc = {
+        "scope": "service",
+        "key": "com.foo.S1:1.0",
+        "configs": [{"side": "provider", "parameters": {"disabled": True}}],
+    }
+    b.apply(ConfigRuleChanged("zk", "dubbo", "com.foo.S1:1.0:.configurators", doc))
+    after = b.snapshot()
+    assert b.stats.rebuilt_last == 1
+    assert list(after.services) == [sid("com.foo.S0")]
+    assert after.services[sid("com.foo.S0")] is before.services[sid("com.foo.S0")]
