@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,8 @@ import pytest
 import yaml
 
 from dubbomesh.agent.config import AgentConfig, load_file, resolve
-from tests.charts.tools import CHART, by_kind, helm, one, render, render_error
+from dubbomesh.agent.metrics import Metrics
+from tests.charts.tools import CHART, REPO, by_kind, helm, one, render, render_error
 
 MODES = ("deployment", "daemonset", "sidecar")
 NS = "dubbo-mesh"
@@ -465,3 +468,21 @@ def test_sidecar_native_mode_and_misuse(tmp_path: Path) -> None:
     proc = helm("template", "shop", str(app), "--set", "dubbomesh.mode=deployment", check=False)
     assert proc.returncode != 0
     assert "mode: sidecar" in proc.stderr
+
+
+# --- the dashboard's source ------------------------------------------------------------------
+
+
+def test_dashboard_json_is_generated_and_covers_every_metric() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "gen-dashboard.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = (CHART / "dashboards" / "dubbomesh.json").read_text(encoding="utf-8")
+    families = {m.name for m in Metrics().registry.collect()}
+    assert len(families) > 20
+    missing = sorted(f for f in families if f not in text)
+    assert not missing, f"metrics without a dashboard panel: {missing}"

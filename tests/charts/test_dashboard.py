@@ -241,7 +241,7 @@ def test_every_panel_shows_data_from_a_real_agent(
         agent.wait_ready(http)
         ads = AdsClient(xds)
         try:
-            poll(lambda: ads.responses >= 2, timeout=60, what="two xDS responses (NACK, ACK)")
+            poll(lambda: ads.responses >= 1, timeout=60, what="a first xDS response (NACKed)")
             assert refused_stream(xds) == grpc.StatusCode.RESOURCE_EXHAUSTED
             with Churn(zk_server.connect_string) as churn:
                 poll(lambda: churn.flips >= 15, timeout=120, what="15 churn cycles")
