@@ -455,6 +455,11 @@ def test_sidecar_helper_adds_the_agent_to_an_application_pod(tmp_path: Path) -> 
     assert cfg.xds_listen == ("127.0.0.1:15910",)
     assert cfg.http_listen == "0.0.0.0:9091"
     assert env_of(agent)["ZK_AUTH_0"]["valueFrom"]["secretKeyRef"]["name"] == "zk-digest"
+    # Probes on the agent's own port name, unique in the application's pod.
+    assert [p["name"] for p in agent["ports"]] == ["dubbomesh-http"]
+    assert agent["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "dubbomesh-http"}
+    names = [p["name"] for c in spec["containers"] for p in c.get("ports", [])]
+    assert len(names) == len(set(names))
     # Only the ConfigMap comes from the subchart: no workload, Service, account or binding of its
     # own (the unbound Role, if templates/role.yaml renders one, grants nothing to anybody).
     assert {d["kind"] for d in docs} - {"Role"} == {"Deployment", "ConfigMap"}

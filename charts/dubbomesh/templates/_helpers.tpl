@@ -254,6 +254,14 @@ zk-auth comes from env DUBBOMESH_ZK_AUTH (filled from Secrets, see dubbomesh.env
 {{- end }}
 {{- end -}}
 
+{{- /*
+The HTTP port's name. Port names must be unique in a pod, and a sidecar shares its pod with an
+application that may well call its own port http-metrics.
+*/ -}}
+{{- define "dubbomesh.httpPortName" -}}
+{{- if eq .Values.mode "sidecar" -}}dubbomesh-http{{- else -}}http-metrics{{- end -}}
+{{- end -}}
+
 {{- /* The agent container, identical in every mode. */ -}}
 {{- define "dubbomesh.container" -}}
 - name: dubbomesh
@@ -266,7 +274,7 @@ zk-auth comes from env DUBBOMESH_ZK_AUTH (filled from Secrets, see dubbomesh.env
   env:
     {{- include "dubbomesh.env" . | nindent 4 }}
   ports:
-    - name: http-metrics
+    - name: {{ include "dubbomesh.httpPortName" . }}
       containerPort: {{ .Values.http.port }}
       protocol: TCP
     {{- if ne .Values.mode "sidecar" }}
@@ -280,12 +288,12 @@ zk-auth comes from env DUBBOMESH_ZK_AUTH (filled from Secrets, see dubbomesh.env
   livenessProbe:
     httpGet:
       path: /healthz
-      port: http-metrics
+      port: {{ include "dubbomesh.httpPortName" . }}
     {{- toYaml .Values.probes.liveness | nindent 4 }}
   readinessProbe:
     httpGet:
       path: /readyz
-      port: http-metrics
+      port: {{ include "dubbomesh.httpPortName" . }}
     {{- toYaml .Values.probes.readiness | nindent 4 }}
   resources:
     {{- toYaml .Values.resources | nindent 4 }}
