@@ -305,7 +305,7 @@ def _check(
             warnings.append(_unroutable(url))
     elif protocol not in NON_ENDPOINT_PROTOCOLS:
         warnings.append(DecodeWarning("unknown-protocol", f"protocol {protocol!r} is not known"))
-    if directory is not None:
+    if directory is not None and directory != url.interface:
         try:
             expected = decode_component(directory)[0]
         except UrlError:

@@ -57,9 +57,11 @@ _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _NOT_UPPER_ESCAPE = re.compile(r"%(?![0-9A-F]{2})")
 # Escapes making up almost every real name, decoded with C-speed str.replace. Sound because every
 # '%' is known to start a valid escape; %25 (which yields '%') is never among them.
-_COMMON = (("%3A", ":"), ("%2F", "/"), ("%3F", "?"), ("%3D", "="), ("%26", "&"), ("%2C", ","))
+_COMMON = (
+    *(("%3A", ":"), ("%2F", "/"), ("%3F", "?"), ("%3D", "="), ("%26", "&"), ("%2C", ",")),
+    *(("%5B", "["), ("%5D", "]"), ("%40", "@"), ("%2B", "+"), ("%24", "$")),
+)
 _SPLIT_EQ = methodcaller("split", "=", 1)
-_SPLIT_EQ_ENCODED = methodcaller("split", "%3D", 1)
 
 
 def decode_component(text: str) -> tuple[str, tuple[DecodeWarning, ...]]:
@@ -167,16 +169,21 @@ def split_params(query: str) -> dict[str, str]:
 
 
 def finish_params(
-    params: dict[str, str], has_default: bool, has_percent: bool, warnings: list[DecodeWarning]
+    params: dict[str, str],
+    has_default: bool,
+    has_percent: bool,
+    has_plus: bool,
+    warnings: list[DecodeWarning],
 ) -> dict[str, str]:
     """``default.X`` fill-in, second decoding of the nested keys, double-encoding warning.
 
-    ``has_default``/``has_percent``: the decoded query contains ``default.`` / ``%``.
+    ``has_default``/``has_percent``/``has_plus``: the DECODED query contains ``default.`` / ``%``
+    / ``+`` (when it has neither ``%`` nor ``+``, no value needs a second decoding).
     """
     if has_default:
         for key in [k for k in params if k.startswith("default.") and len(k) > 8]:
             params.setdefault(key[8:], params[key])
-    for key in DOUBLE_DECODED_KEYS.intersection(params):
+    for key in DOUBLE_DECODED_KEYS.intersection(params) if has_percent or has_plus else ():
         value = params[key]
         if "%" in value or "+" in value:
             try:
@@ -204,8 +211,8 @@ def parse_decoded(text: str, warnings: list[DecodeWarning]) -> tuple[Body, dict[
     parsed = parse_body(body, text)
     if not query:
         return parsed, {}
-    params = finish_params(split_params(query), "default." in query, "%" in query, warnings)
-    return parsed, params
+    params = split_params(query)
+    return parsed, finish_params(params, "default." in query, "%" in query, "+" in query, warnings)
 
 
 def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dict[str, str]] | None:
@@ -228,19 +235,15 @@ def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dic
     query = name[q + 3 :]
     if "%2C" in query:
         query = query.replace("%2C", ",")
-    pairs = query.count("%26") + 1
-    if query.count("%3D") == pairs:  # every part is exactly "k=v": one flat C-level split
-        flat = iter(query.replace("%3D", "%26").split("%26"))
-        params: dict[str, str] = dict(zip(flat, flat, strict=True))
-    else:
-        try:
-            params = dict(map(_SPLIT_EQ_ENCODED, query.split("%26")))
-        except ValueError:
+    parts = query.split("%26")
+    params: dict[str, str] = {}
+    for part in parts:  # a plain loop beats dict(map(...)) here
+        key, sep, value = part.partition("%3D")
+        if not (sep and key):  # a bare key or an empty part: Java's odd rules, general path
             return None
-    if "" in params:
-        return None
+        params[key] = value
     # Every '%' left is in a key or value (a malformed or lower-case one included): check those.
-    if "+" in query or query.count("%") != 2 * pairs - 1:
+    if "+" in query or query.count("%") != 2 * len(parts) - 1:
         for key, value in params.items():
             if "%" in key or "+" in key:
                 return None
@@ -254,4 +257,5 @@ def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dic
         parsed = parse_body(body, body)
     except UrlError:
         return None  # the general path reports it, with the whole URL in the message
-    return parsed, finish_params(params, "default." in query, "%25" in query, warnings)
+    has_percent, has_plus = "%25" in query, "%2B" in query  # what decodes to '%' / '+'
+    return parsed, finish_params(params, "default." in query, has_percent, has_plus, warnings)
