@@ -120,7 +120,7 @@ class CatalogBuilder:
         self._dirty: set[ServiceId] = set()
         self._dirty_apps: set[AppKey] = set()
         self._catalog: Catalog | None = None
-        self._events = self._snapshots = self._rebuilt = 0
+        self._events = self._snapshots = self._rebuilt = self._removed = 0
 
     # ------------------------------------------------------------------ events
 
@@ -174,6 +174,7 @@ class CatalogBuilder:
                 self._changed_endpoint(ep)
         for name, ep in old.items():
             if ep is not None and name not in new:
+                self._removed += 1
                 counts[ep.service] -= 1
                 if not counts[ep.service]:
                     del counts[ep.service]
@@ -258,8 +259,9 @@ class CatalogBuilder:
             elif self._services.pop(sid, None) is not None:
                 del self._order[bisect.bisect_left(self._order, sid)]
         self._dirty.clear()
-        if self._intern.needs_prune():
-            self._intern.rebuild(list(self._raw_endpoints()))
+        if self._removed > max(10_000, len(self._intern) // 4):
+            self._intern.rebuild(list(self._raw_endpoints()))  # drop parts of dead endpoints
+            self._removed = 0
         self._catalog = self._make_catalog(complete)
         return self._catalog
 

@@ -22,13 +22,12 @@ T = TypeVar("T")
 class Interner:
     """Share equal immutable values (strings, tuples, ServiceIds) between endpoints.
 
-    The table only grows; :meth:`maybe_prune` rebuilds it from the values still in use when it
-    has grown well past the live set.
+    The table only grows; the owner calls :meth:`rebuild` with the live endpoints once enough of
+    them died (the builder does it after as many removals as there are live endpoints).
     """
 
     def __init__(self) -> None:
         self._table: dict[object, object] = {}
-        self._watermark = 10_000
 
     def __call__(self, value: T) -> T:
         found = self._table.setdefault(value, value)
@@ -41,16 +40,11 @@ class Interner:
         """The shared copy of ``value``, or None when it was never interned."""
         return self._table.get(value)  # type: ignore[return-value]
 
-    def needs_prune(self) -> bool:
-        """True when the table is more than twice its size after the last prune."""
-        return len(self._table) > self._watermark
-
     def rebuild(self, endpoints: list[Endpoint]) -> None:
         """Keep only the parts of ``endpoints`` (the live set)."""
         self._table = {}
         for ep in endpoints:
             self.endpoint_parts(ep)
-        self._watermark = max(10_000, 2 * len(self._table))
 
     def endpoint_parts(self, ep: Endpoint) -> None:
         for part in (ep.service, ep.protocol, ep.address, ep.application, ep.registry, ep.params):
