@@ -151,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 http_listen=args.http_listen,
             )
         config = config_from_args(args)
+        from dubbomesh.agent.wiring import check
+
+        check(config)
         if args.command == "render":
             from dubbomesh.agent.render_cmd import run_render
 

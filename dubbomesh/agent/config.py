@@ -8,6 +8,7 @@ start-up naming the setting, its source and the fix, instead of a stack trace mi
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -49,7 +50,11 @@ class AgentConfig:
     namespace: str
     endpoint_mode: str
     host_template: str
-    host_suffix: str
+    workload_host_template: str
+    address_strategy: str
+    registry_suffix: bool
+    port: tuple[str, ...]
+    label_param: tuple[str, ...]
     export_to: tuple[str, ...]
     aeraki: bool
     allow_loopback_endpoints: bool
@@ -198,8 +203,20 @@ def _check_addr(name: str, value: str) -> None:
         raise ConfigError(f"--{name} {value!r}: expected HOST:PORT (e.g. 127.0.0.1:9090)")
 
 
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
 def validate(c: AgentConfig) -> None:
     """Cross-field checks; each error names the setting and the fix."""
+    if not _DNS1123_LABEL.match(c.namespace):
+        raise ConfigError(
+            f"--namespace {c.namespace!r}: expected a Kubernetes namespace name "
+            "(lower-case letters, digits and '-', at most 63 characters)"
+        )
+    if not _DNS1123_LABEL.match(c.owner) and not re.match(
+        r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$", c.owner
+    ):
+        raise ConfigError(f"--owner {c.owner!r}: expected a valid label value")
     names = set()
     for target in c.registries:
         if not target.hosts or any(":" not in h for h in target.hosts.split(",")):
@@ -223,6 +240,14 @@ def validate(c: AgentConfig) -> None:
     for addr in c.xds_listen:
         _check_addr("xds-listen", addr)
     _check_addr("http-listen", c.http_listen)
+    for item in c.port:
+        proto, sep, number = item.partition("=")
+        if not sep or not proto or not number.isdigit() or not 0 < int(number) < 65536:
+            raise ConfigError(f"--port {item!r}: expected PROTOCOL=PORT such as tri=50051")
+    for item in c.label_param:
+        param, sep, label = item.partition("=")
+        if not sep or not param or not label:
+            raise ConfigError(f"--label-param {item!r}: expected PARAM=LABEL_KEY")
     if c.debounce_max < c.debounce:
         raise ConfigError("--debounce-max must be at least --debounce")
     if c.kube_qps <= 0 or c.kube_burst <= 0:

@@ -158,7 +158,48 @@ OPTIONS: tuple[Option, ...] = (
         "ServiceEntry host template (see docs/mesh-model.md; empty = the documented default).",
         "mesh",
     ),
-    _o("host-suffix", "", "DNS suffix appended to generated hosts (empty = the default).", "mesh"),
+    _o(
+        "workload-host-template",
+        "",
+        "Host template of per-workload entries (empty = {address}.{application}.workload.dubbo).",
+        "mesh",
+    ),
+    _o(
+        "address-strategy",
+        "workload",
+        "How TCP (dubbo) traffic is claimed without port conflicts: workload (per-workload "
+        "entries with the provider IP as address), workload+vip (also a virtual IP per "
+        "interface-level entry), l7-only (no TCP ports). See docs/mesh-model.md.",
+        "mesh",
+        choices=("workload", "workload+vip", "l7-only"),
+    ),
+    _o(
+        "registry-suffix",
+        False,
+        "One entry per (service, registry) with the registry in the host, for registries that "
+        "reuse interface names for different services.",
+        "mesh",
+        parse=parse_bool,
+    ),
+    _o(
+        "port",
+        [],
+        "Service port number per Dubbo protocol as PROTOCOL=PORT (e.g. tri=50051); repeatable; "
+        "overrides the documented defaults.",
+        "mesh",
+        many=True,
+        metavar="PROTOCOL=PORT",
+    ),
+    _o(
+        "label-param",
+        [],
+        "Allowlist entry PARAM=LABEL_KEY copying a Dubbo URL param to an endpoint label; "
+        "repeatable; replaces the default allowlist (application, group, version, dubbo.tag, "
+        "release). timestamp, pid and reserved prefixes are always refused.",
+        "mesh",
+        many=True,
+        metavar="PARAM=LABEL",
+    ),
     _o("export-to", [], "ServiceEntry exportTo (e.g. '.' or '*'); repeatable.", "mesh", many=True),
     _o(
         "aeraki",

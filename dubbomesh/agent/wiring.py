@@ -8,10 +8,11 @@ mapping between them, so a new flag touches exactly one function here.
 from __future__ import annotations
 
 from dubbomesh.agent.config import AgentConfig, ZkTarget
+from dubbomesh.agent.options import ConfigError
 from dubbomesh.dubbo.builder import BuildPolicy, CatalogBuilder
 from dubbomesh.k8s.settings import K8sSettings
 from dubbomesh.mesh.render import Renderer
-from dubbomesh.mesh.settings import EndpointMode, MeshSettings
+from dubbomesh.mesh.settings import AddressStrategy, EndpointMode, MeshSettings
 from dubbomesh.xds.settings import XdsSettings
 from dubbomesh.zk.settings import RegistrySettings, TlsSettings
 
@@ -44,16 +45,29 @@ def build_catalog_builder(c: AgentConfig) -> CatalogBuilder:
 
 def mesh_settings(c: AgentConfig) -> MeshSettings:
     """How the catalog is rendered into Istio objects."""
-    kwargs: dict[str, object] = {}
-    if c.host_template:
-        kwargs["host_template"] = c.host_template
-    return MeshSettings(
-        namespace=c.namespace,
-        endpoint_mode=EndpointMode(c.endpoint_mode),
-        export_to=c.export_to,
-        aeraki=c.aeraki,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    defaults = MeshSettings()
+    ports = dict(defaults.ports)
+    for item in c.port:
+        proto, _, number = item.partition("=")
+        ports[proto] = int(number)
+    labels = dict(defaults.label_params)
+    if c.label_param:
+        labels = dict(item.partition("=")[::2] for item in c.label_param)
+    try:
+        return MeshSettings(
+            namespace=c.namespace,
+            host_template=c.host_template or defaults.host_template,
+            workload_host_template=c.workload_host_template or defaults.workload_host_template,
+            registry_suffix=c.registry_suffix,
+            ports=ports,
+            export_to=c.export_to,
+            endpoint_mode=EndpointMode(c.endpoint_mode),
+            address_strategy=AddressStrategy(c.address_strategy),
+            aeraki=c.aeraki,
+            label_params=labels,
+        )
+    except ValueError as exc:
+        raise ConfigError(f"mesh settings: {exc}") from None
 
 
 def build_renderer(c: AgentConfig) -> Renderer:
@@ -89,3 +103,17 @@ def k8s_settings(c: AgentConfig) -> K8sSettings:
         renew_deadline=min(10.0, c.lease_duration * 2 / 3),
         pod_lookup=c.pod_lookup,
     )
+
+
+def check(c: AgentConfig) -> None:
+    """Build every component's settings once at start-up so that invalid combinations fail
+    with a :class:`ConfigError` naming the setting, before anything connects anywhere."""
+    mesh_settings(c)
+    xds_settings(c)
+    try:
+        for target in c.registries:
+            registry_settings(c, target)
+        if "kubernetes" in c.sink:
+            k8s_settings(c)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
