@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from dubbomesh.dubbo.model import ServiceId
-from dubbomesh.dubbo.protocols import NON_ENDPOINT_PROTOCOLS, is_endpoint_protocol
+from dubbomesh.dubbo.protocols import ENDPOINT_PROTOCOLS, NON_ENDPOINT_PROTOCOLS
 from dubbomesh.dubbo.urlcodec import (
     DOUBLE_DECODED_KEYS,
     W_UTF8,
@@ -169,7 +169,12 @@ class DubboUrl:
     @property
     def routable(self) -> bool:
         """A concrete, non-loopback host and a port in 1..65535."""
-        return 0 < self.port <= 65535 and _host_kind(self.endpoint_address) == ""
+        if not 0 < self.port <= 65535:
+            return False
+        host = self.host
+        if host[:1] == "[" or "%" in host:
+            host = self.endpoint_address
+        return _host_kind(host) == ""
 
     @property
     def timestamp_ms(self) -> int | None:
@@ -298,14 +303,14 @@ def _check(
     source: str, url: DubboUrl, warnings: list[DecodeWarning], directory: str | None
 ) -> Decoded:
     protocol = url.protocol
-    if not protocol:
-        return Decoded(source, None, tuple(warnings), "not a Dubbo URL: no 'protocol://' part")
-    if is_endpoint_protocol(protocol):
+    if protocol in ENDPOINT_PROTOCOLS:
         if not url.routable:
             warnings.append(_unroutable(url))
+    elif not protocol:
+        return Decoded(source, None, tuple(warnings), "not a Dubbo URL: no 'protocol://' part")
     elif protocol not in NON_ENDPOINT_PROTOCOLS:
         warnings.append(DecodeWarning("unknown-protocol", f"protocol {protocol!r} is not known"))
-    if directory is not None and directory != url.interface:
+    if directory is not None and directory != (url.params.get("interface") or url.path):
         try:
             expected = decode_component(directory)[0]
         except UrlError:

@@ -253,9 +253,36 @@ def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dic
                 params[key], found = _decode_valid(value, ())
                 if found and W_UTF8 not in warnings:
                     warnings.append(W_UTF8)
-    try:
-        parsed = parse_body(body, body)
-    except UrlError:
-        return None  # the general path reports it, with the whole URL in the message
-    has_percent, has_plus = "%25" in query, "%2B" in query  # what decodes to '%' / '+'
-    return parsed, finish_params(params, "default." in query, has_percent, has_plus, warnings)
+    parsed = _simple_body(body)
+    if parsed is None:
+        try:
+            parsed = parse_body(body, body)
+        except UrlError:
+            return None  # the general path reports it, with the whole URL in the message
+    has_default, has_percent, has_plus = "default." in query, "%25" in query, "%2B" in query
+    if has_default or has_percent or has_plus:  # '%25'/'%2B' are what decode to '%'/'+'
+        finish_params(params, has_default, has_percent, has_plus, warnings)
+    return parsed, params
+
+
+def _simple_body(body: str) -> Body | None:
+    """``proto://host:port/path`` with nothing unusual (no user info, brackets, zone, odd port,
+    "file:/" form, leading slashes), the shape of nearly every real name; else None."""
+    protocol, sep, rest = body.partition("://")
+    auth, _, path = rest.partition("/")
+    host, colon, port = auth.rpartition(":")
+    if (
+        not sep
+        or not protocol
+        or not colon
+        or not port.isdigit()
+        or not port.isascii()
+        or len(port) > 5
+        or "@" in auth
+        or "[" in auth
+        or "%" in auth
+        or ":/" in protocol
+        or path.startswith("/")
+    ):
+        return None
+    return protocol, "", "", host, int(port), path
