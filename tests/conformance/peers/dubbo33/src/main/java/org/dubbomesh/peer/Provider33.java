@@ -20,7 +20,7 @@ import org.dubbomesh.peer.greeter.Greeter;
  * --zk HOST:PORT --app NAME --dubbo-port N --tri-port N
  * [--echo-group G] [--echo-version V] [--echo-weight W]
  * [--greeter-group G] [--greeter-version V] [--greeter-weight W]
- * [--register-mode all|interface|instance] [--root dubbo] [--session-ms 4000] [--host IP]
+ * [--register-mode all|interface|instance] [--metadata-type local|remote] [--root GROUP] [--session-ms 4000] [--host IP]
  * </pre>
  *
  * Prints one line {@code DUBBOMESH-PEER READY} once every service is exported and registered.
@@ -36,10 +36,14 @@ public final class Provider33 {
         ApplicationConfig application = new ApplicationConfig(app);
         application.setQosEnable(false);
         application.setRegisterMode(opt.getOrDefault("register-mode", "all"));
-        application.setMetadataType("local");
+        application.setMetadataType(opt.getOrDefault("metadata-type", "local"));
 
         RegistryConfig registry = new RegistryConfig("zookeeper://" + need(opt, "zk"));
-        registry.setGroup(opt.getOrDefault("root", "dubbo"));
+        if (opt.containsKey("root")) {
+            // Note: in Dubbo 3 a registry group also moves application-level instances from
+            // /services/<app> to /<group>/<app>.
+            registry.setGroup(opt.get("root"));
+        }
         registry.setTimeout(10000);
         registry.setSession(Integer.parseInt(opt.getOrDefault("session-ms", "4000")));
 
