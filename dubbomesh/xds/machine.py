@@ -81,8 +81,10 @@ class Watch:
     wildcard: bool
     names: set[str] = field(default_factory=set)
     nonce: str = ""
-    inflight: dict[str, tuple[int, str]] = field(default_factory=dict)
-    """Nonces sent and not yet answered -> (type generation, version) of that response."""
+    inflight: dict[str, tuple[int, str, frozenset[str]]] = field(default_factory=dict)
+    """Nonces sent and not yet answered -> (type generation, version, Delta: names carried)."""
+    dirty: set[str] = field(default_factory=set)
+    """Delta: names of NACKed responses, sent again (or removed) with the next change."""
     sent_gen: int = -1
     base_gen: int = -1
     acked_gen: int = -1
@@ -91,6 +93,8 @@ class Watch:
     full: bool = True
     new_names: set[str] = field(default_factory=set)
     client_versions: dict[str, str] = field(default_factory=dict)
+    forget_gen: int = -1
+    """Delta: the oldest generation in flight when the client last unsubscribed (-1: none)."""
     acks: int = 0
     nacks: int = 0
     last_nack: str = ""
@@ -164,6 +168,11 @@ class StreamMachine:
             watch.wildcard, watch.full = True, True
         if WILDCARD in unsubscribe:
             watch.wildcard = False
+        if unsubscribe and watch.inflight:
+            # Responses already on the wire may still carry what is being dropped; if the client
+            # subscribes again, removals since then must be repeated (see :meth:`_delta`).
+            oldest = min(entry[0] for entry in watch.inflight.values())
+            watch.forget_gen = oldest if watch.forget_gen < 0 else min(watch.forget_gen, oldest)
         if not nonce:
             return RequestResult(Outcome.UPDATED, type_url)
         if nonce not in watch.inflight:
@@ -172,13 +181,14 @@ class StreamMachine:
 
     def _ack_or_nack(self, watch: Watch, error: str, nonce: str) -> RequestResult:
         # Clients answer in order: an answer settles its response and every older one.
-        gen, version = watch.inflight[nonce]
+        gen, version, names = watch.inflight[nonce]
         for key in [k for k in watch.inflight if int(k) <= int(nonce)]:
             del watch.inflight[key]
         if error:
             watch.nacks += 1
             watch.last_nack = error
-            watch.base_gen = watch.acked_gen
+            watch.base_gen = watch.acked_gen  # SotW: diff the next push from what was accepted
+            watch.dirty |= names  # Delta: later responses may still be accepted; redo only these
             return RequestResult(Outcome.NACK, watch.info.url, error)
         watch.acks += 1
         if gen >= watch.acked_gen:
@@ -214,7 +224,7 @@ class StreamMachine:
     def _sotw(self, watch: Watch, tset: TypeSet) -> Outgoing | None:
         send: list[Encoded] | None = None
         if watch.full or watch.sent_gen < 0:
-            if watch.info.full_state or watch.sent_gen < 0:
+            if watch.info.full_state or watch.sent_gen < 0 or watch.wildcard:
                 send = self._present(watch, tset)
             else:
                 send = self._present(watch, tset, watch.new_names)
@@ -232,7 +242,7 @@ class StreamMachine:
         nonce = self._next_nonce()
         watch.full, watch.new_names = False, set()
         watch.nonce = nonce
-        watch.inflight = {nonce: (tset.changed_gen, tset.version)}
+        watch.inflight = {nonce: (tset.changed_gen, tset.version, frozenset())}
         watch.sent_gen = watch.base_gen = tset.changed_gen
         watch.sent_version = tset.version
         payload = sotw_response(tset.version, watch.info.url, nonce, send)
@@ -240,9 +250,13 @@ class StreamMachine:
 
     def _delta(self, watch: Watch, tset: TypeSet) -> Outgoing | None:
         initial = watch.sent_gen < 0
+        changed = tset.changed_gen > watch.sent_gen
+        if not (initial or watch.full or watch.new_names or changed):
+            return None
         res = tset.resources
         send: dict[str, Encoded] = {}
         removed: set[str] = set()
+        redo = watch.dirty if (changed or watch.full) else set()
         if initial or watch.full:
             known = watch.client_versions
             for item in self._present(watch, tset):
@@ -250,21 +264,30 @@ class StreamMachine:
                     send[item.name] = item
             removed = {n for n in known if n not in res and watch.wants(n)}
             watch.client_versions = {}
-        elif tset.changed_gen > watch.sent_gen:
-            since = tset.touched_since(watch.base_gen)
-            if since is None and watch.wildcard and watch.base_gen >= 0:
-                raise TooFarBehindError(f"{watch.info.url}: stream fell too far behind")
+            touched: frozenset[str] | set[str] = set()
+        elif changed:
+            since = tset.touched_since(watch.sent_gen)
             if since is None and watch.wildcard:
-                since = frozenset(res)  # the client accepted nothing yet: resend everything
-            for name in watch.names if since is None else since:
-                if watch.wants(name):
-                    if name in res:
-                        send[name] = res[name]
-                    else:
-                        removed.add(name)
+                raise TooFarBehindError(f"{watch.info.url}: stream fell too far behind")
+            touched = watch.names if since is None else since
+        else:
+            touched = set()
+        for name in (*touched, *redo):
+            if watch.wants(name):
+                if name in res:
+                    send[name] = res[name]
+                else:
+                    removed.add(name)
         for name in watch.new_names:
             if name in res:
                 send[name] = res[name]
+        if watch.forget_gen >= 0 and (watch.full or watch.new_names or initial):
+            # A re-subscription racing responses in flight: repeat removals made since then.
+            since = tset.touched_since(watch.forget_gen) or frozenset()
+            removed |= {n for n in since if n not in res and watch.wants(n)}
+            watch.forget_gen = -1
+        if redo:
+            watch.dirty = set()
         watch.new_names = set()
         watch.full = False
         watch.sent_gen = watch.base_gen = tset.changed_gen
@@ -272,7 +295,7 @@ class StreamMachine:
             return None
         nonce = self._next_nonce()
         watch.nonce, watch.sent_version = nonce, tset.version
-        watch.inflight[nonce] = (tset.changed_gen, tset.version)
+        watch.inflight[nonce] = (tset.changed_gen, tset.version, frozenset(send) | removed)
         if len(watch.inflight) > 64:  # a client that never answers: forget the oldest
             del watch.inflight[next(iter(watch.inflight))]
         items = [send[n] for n in sorted(send)]

@@ -28,6 +28,8 @@ from dubbomesh.xds.snapshot import Snapshot, SnapshotBuilder
 log = logging.getLogger(__name__)
 
 SERVICE = "envoy.service.discovery.v3.AggregatedDiscoveryService"
+INLINE_CHANGES = 200
+"""Rebuilds touching at most this many objects run on the event loop; bigger ones in a thread."""
 
 
 class XdsServerError(RuntimeError):
@@ -81,7 +83,10 @@ class XdsServer:
                         "xds: intent %s is incomplete; keep serving the last one", intent.version
                     )
                     continue
-                snapshot = await anyio.to_thread.run_sync(builder.build, intent)
+                if builder.changes(intent) <= INLINE_CHANGES:
+                    snapshot = builder.build(intent)  # a few ms: a thread hop would cost more
+                else:  # a big rebuild must not stall every stream's event loop
+                    snapshot = await anyio.to_thread.run_sync(builder.build, intent)
                 self._publish(snapshot)
         finally:
             self.observer.serving(False)

@@ -98,7 +98,8 @@ class Session:
                 return Refused("UNAVAILABLE", "too_far_behind", str(exc))
             for out in outgoing:
                 try:
-                    await asyncio.wait_for(write(out.payload), timeout)
+                    async with asyncio.timeout(timeout):  # no extra task per write
+                        await write(out.payload)
                 except TimeoutError:
                     detail = f"client did not read a response within {timeout:g}s"
                     return Refused("DEADLINE_EXCEEDED", "slow_reader", detail)

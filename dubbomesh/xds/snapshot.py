@@ -141,8 +141,18 @@ class SnapshotBuilder:
         self._objects: Mapping[tuple[Kind, str], MeshObject] = {}
         self._envoy: dict[str, tuple[object, EnvoyResources]] = {}
         self._owner: dict[tuple[ResourceType, str], str] = {}
+        self._planned: tuple[MeshIntent, list[tuple[Kind, str]], list[tuple[Kind, str]]] | None = (
+            None
+        )
         self._selecting: dict[str, set[str]] = {}
         """namespace -> keys of ServiceEntries with a workload selector there."""
+
+    def changes(self, intent: MeshIntent) -> int:
+        """How many objects :meth:`build` would re-encode for ``intent`` (the diff is kept for
+        the build that follows, so asking costs nothing extra)."""
+        changed, removed = _diff(self._objects, intent.objects)
+        self._planned = (intent, changed, removed)
+        return len(changed) + len(removed)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -158,7 +168,12 @@ class SnapshotBuilder:
         gen = self._gen + 1
         prev = self._snapshot
         old_objects, objects = self._objects, intent.objects
-        changed, removed = _diff(old_objects, objects)
+        cached = self._planned
+        if cached is not None and cached[0] is intent:
+            changed, removed = cached[1], cached[2]
+        else:
+            changed, removed = _diff(old_objects, objects)
+        self._planned = None
         self._objects = objects
         work: dict[ResourceType, dict[str, Encoded]] = {}
         touched: dict[ResourceType, set[str]] = {rt: set() for rt in ResourceType}

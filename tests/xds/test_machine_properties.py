@@ -117,7 +117,7 @@ def request(
     return m.on_delta(type_url, subscribe=sub, unsubscribe=unsub, nonce=nonce, error=error)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(variant=st.sampled_from([Variant.SOTW, Variant.DELTA]), steps=ops, final=intents)
 def test_machine_converges_and_never_answers_acks(
     variant: Variant, steps: list[tuple[object, ...]], final: list[tuple[int, int] | None]
