@@ -15,13 +15,9 @@ Contract (other modules rely on it; keep it stable):
 - :func:`decode_any` accepts a node name, a full znode path or a plain URL.
 - :func:`encode_node` is the inverse of :func:`decode_node` (Java ``URLEncoder`` rules).
 
-Java parity notes: the whole name is percent-decoded once, then split at the first ``?``, params
-at ``&`` and ``;``, key and value at the first ``=`` (a bare key means key=key, ``k=`` is empty,
-the last duplicate wins, ``default.X`` fills an absent ``X``). User info ends at the LAST ``@``;
-the port follows the LAST ``:`` unless a ``%zone`` follows it; leading ``/`` are stripped from the
-path. Where Java would crash on a port (``[::1]`` without a port, ``host:``) we are lenient;
-unparsable ports and malformed escapes are per-input errors. The decoder is stateless: callers
-may memoize.
+The Java grammar rules themselves live in :mod:`dubbomesh.dubbo.urlcodec`, next to the fast
+path that splits a name on its encoded delimiters before decoding the pieces (same results as
+decoding the whole name, checked by property tests). The decoder is stateless: callers may memoize.
 """
 
 from __future__ import annotations
@@ -88,6 +84,11 @@ class DubboUrl:
     """Without the leading ``/``."""
     params: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     """Single-decoded values; ``default.X`` already copied to ``X`` where ``X`` was absent."""
+
+    def __hash__(self) -> int:  # the generated one would fail: a mapping is not hashable
+        return hash(
+            (self.protocol, self.host, self.port, self.path, frozenset(self.params.items()))
+        )
 
     def param(self, key: str, default: str = "") -> str:
         """The value of ``key``, or ``default`` when absent or empty."""
@@ -208,7 +209,7 @@ class DubboUrl:
 
 
 def _host_kind(address: str) -> str:
-    """ "unspecified", "loopback" or "" (a concrete host)."""
+    """Classify a host: ``unspecified``, ``loopback``, or empty for a concrete address."""
     if not address or address == "0.0.0.0":
         return "unspecified"
     if address.startswith("127.") or address.lower() == "localhost":

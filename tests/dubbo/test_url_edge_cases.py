@@ -217,3 +217,11 @@ def test_protocol_tables() -> None:
     assert not is_endpoint_protocol("consumer")
     assert not is_endpoint_protocol("DUBBO")  # Java compares protocol names case-sensitively
     assert not set(ENDPOINT_PROTOCOLS) & NON_ENDPOINT_PROTOCOLS
+
+
+def test_urls_are_hashable_values() -> None:
+    a = parse_url("dubbo://10.0.0.1:20880/com.acme.Foo?b=2&a=1")
+    b = parse_url("dubbo://10.0.0.1:20880/com.acme.Foo?a=1&b=2")
+    assert a == b
+    assert len({a, b}) == 1
+    assert a != parse_url("dubbo://10.0.0.1:20880/com.acme.Foo?a=1&b=3")
