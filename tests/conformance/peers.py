@@ -69,7 +69,7 @@ def wait_until(
         if value:
             return value
         time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error})")
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last_error})")
 
 
 def non_loopback_interfaces() -> list[str]:
@@ -105,7 +105,7 @@ class Process:
 
     def start(self) -> Process:
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(  # noqa: S603 (our own argv)
+        self.proc = subprocess.Popen(
             list(self.argv),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -179,10 +179,13 @@ class DubboProvider:
     def command(self) -> list[str]:
         build_info(self.peer)
         home = PEERS / self.peer
-        main = self.main or {
-            "dubbo33": "org.dubbomesh.peer.Provider33",
-            "dubbo27": "org.dubbomesh.peer.Provider27",
-        }[self.peer]
+        main = (
+            self.main
+            or {
+                "dubbo33": "org.dubbomesh.peer.Provider33",
+                "dubbo27": "org.dubbomesh.peer.Provider27",
+            }[self.peer]
+        )
         ignored = ",".join(non_loopback_interfaces())
         jvm = [*JVM_FLAGS, "--add-opens", "java.base/java.lang=ALL-UNNAMED"]
         if ignored:
