@@ -74,7 +74,7 @@ class K8sSettings:
     """Largest retry delay in seconds."""
     leader_election: bool = True
     """Elect one writer among replicas with a coordination.k8s.io Lease; False: always write."""
-    lease_name: str = "dubbomesh-leader"
+    lease_name: str = "dubbomesh"
     """Name of the Lease (in :attr:`namespace`); make it per registry when several agents run."""
     lease_duration: float = 15.0
     """Seconds a follower waits after the last observed renewal before taking over."""

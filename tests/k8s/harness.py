@@ -69,7 +69,7 @@ async def eventually_async(
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within}s waiting for {what}")
+            raise AssertionError(f"timed out after {within}s waiting for {what}; last: {value!r}")
         await anyio.sleep(0.05)  # polling interval
 
 

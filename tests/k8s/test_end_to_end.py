@@ -8,6 +8,7 @@ API server restart mid-run is caught up.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from tests.k8s.harness import eventually, eventually_async
 from tests.k8s.pipeline import agent_flags, running_agent
 from tests.support.kube import KubeCluster
 from tests.support.zkproxy import TcpProxy
-from tests.support.zookeeper import register_provider, unregister
+from tests.support.zookeeper import expire_session, register_provider, unregister
 
 pytestmark = [pytest.mark.k8s, pytest.mark.integration, pytest.mark.anyio]
 
@@ -47,6 +48,33 @@ def entry_for(cluster: KubeCluster, ns: str, ip: str) -> dict[str, Any] | None:
         if ip in {e["address"] for e in obj["spec"].get("endpoints", [])}:
             return obj
     return None
+
+
+@dataclass
+class Session:
+    """Stands for the agent's client in ``expire_session`` (only its session id is read)."""
+
+    client_id: tuple[int, bytes]
+
+
+def record_zk_clients(monkeypatch: pytest.MonkeyPatch) -> list[KazooClient]:
+    """Make the agent hand its kazoo clients to the test (to expire the session for real)."""
+    from dubbomesh.agent import app
+    from dubbomesh.zk.client import make_client
+
+    clients: list[KazooClient] = []
+    original = app.run_registry
+
+    def factory(settings: Any) -> KazooClient:
+        client = make_client(settings)
+        clients.append(client)
+        return client
+
+    async def recording(*args: Any, **kwargs: Any) -> None:
+        await original(*args, client_factory=factory, **kwargs)
+
+    monkeypatch.setattr(app, "run_registry", recording)
+    return clients
 
 
 @pytest.fixture
@@ -87,14 +115,18 @@ async def test_providers_appear_change_disappear_and_tampering_is_repaired(
         )
         assert kube_apiserver.objects("ServiceEntry", ns)[name]["metadata"]["resourceVersion"] == rv
 
-        # Change: a second provider joins, the first leaves.
+        # Change: a second provider joins, the first leaves (its entry goes after the grace).
         second = register_provider(zk, IFACE, "10.20.0.2", 20880, application="greeter")
         unregister(zk, first)
         await eventually_async(
-            lambda: addresses(kube_apiserver, ns).get(name) == {"10.20.0.2"}, what="change"
+            lambda: {"10.20.0.2", "10.20.0.9"} == all_addresses(kube_apiserver, ns),
+            what="change",
         )
 
         # Tampering: a hand edit is repaired.
+        changed = entry_for(kube_apiserver, ns, "10.20.0.2")
+        assert changed is not None
+        name = changed["metadata"]["name"]
         api = kube_apiserver.custom()
         await anyio.to_thread.run_sync(
             lambda: api.patch_namespaced_custom_object(
@@ -113,14 +145,21 @@ async def test_providers_appear_change_disappear_and_tampering_is_repaired(
         # Disappear: the entry is deleted after the grace period.
         unregister(zk, second)
         await eventually_async(
-            lambda: name not in kube_apiserver.objects("ServiceEntry", ns), what="deleted"
+            lambda: all_addresses(kube_apiserver, ns) == {"10.20.0.9"}, what="deleted"
         )
+        assert name not in kube_apiserver.objects("ServiceEntry", ns)
 
 
 async def test_zookeeper_session_loss_deletes_nothing(
-    kube_apiserver: KubeCluster, kube_namespace: tuple[str, Path], zk: KazooClient, proxy: TcpProxy
+    kube_apiserver: KubeCluster,
+    kube_namespace: tuple[str, Path],
+    zk: KazooClient,
+    zk_server: LocalZooKeeper,
+    proxy: TcpProxy,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ns, kubeconfig = kube_namespace
+    clients = record_zk_clients(monkeypatch)
     register_provider(zk, IFACE, "10.21.0.1", 20880, application="greeter")
     leaving = register_provider(zk, OTHER, "10.21.0.2", 20880, application="orders")
     flags = agent_flags(proxy.connect_string, ns, kubeconfig, "--delete-grace", "0")
@@ -128,35 +167,36 @@ async def test_zookeeper_session_loss_deletes_nothing(
         await eventually_async(
             lambda: {"10.21.0.1", "10.21.0.2"} <= all_addresses(kube_apiserver, ns), what="both"
         )
+        staying = entry_for(kube_apiserver, ns, "10.21.0.1")
+        assert staying is not None
+        uid, rv = staying["metadata"]["uid"], staying["metadata"]["resourceVersion"]
         before = {
             n: o["metadata"]["resourceVersion"]
             for n, o in kube_apiserver.objects("ServiceEntry", ns).items()
         }
-        staying = entry_for(kube_apiserver, ns, "10.21.0.1")
-        assert staying is not None
-        uid = staying["metadata"]["uid"]
-        proxy.cut()  # the agent loses its session; providers stay registered
+
+        session = clients[-1].client_id
+        proxy.cut()  # partition the agent, then really expire its session on the server
+        registry = agent.status.registries["default"]
+        await eventually(lambda: not registry.connected, what="agent disconnected")
         unregister(zk, leaving)  # a real change the agent cannot see yet
-
-        def view_incomplete() -> bool:
-            intent = agent.intents.get()
-            return intent is not None and (not intent.complete or intent.stale)
-
-        await eventually(view_incomplete, within=30, what="agent notices the session loss")
-        assert {
+        await anyio.to_thread.run_sync(expire_session, Session(session), zk_server.connect_string)
+        # Disconnected with an expired session: with a zero grace period, any deletion from a
+        # partial view would be immediate. Nothing moved.
+        after = {
             n: o["metadata"]["resourceVersion"]
             for n, o in kube_apiserver.objects("ServiceEntry", ns).items()
-        } == before
-        proxy.heal()
-        # Back with a complete view: the provider that really left is removed; the other entry was
-        # never deleted nor rewritten (same uid, same resourceVersion) through loss and relist.
+        }
+        assert after == before
+
+        proxy.heal()  # new session, relist: only the provider that really left goes
         await eventually_async(
             lambda: all_addresses(kube_apiserver, ns) == {"10.21.0.1"}, within=60, what="relist"
         )
+        assert "expired" in registry.last_error  # the session was really lost
         kept = entry_for(kube_apiserver, ns, "10.21.0.1")
         assert kept is not None
-        assert kept["metadata"]["uid"] == uid
-        assert kept["metadata"]["resourceVersion"] == before[kept["metadata"]["name"]]
+        assert (kept["metadata"]["uid"], kept["metadata"]["resourceVersion"]) == (uid, rv)
 
 
 async def test_two_agents_one_writer_and_failover(

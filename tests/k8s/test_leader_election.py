@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.k8s, pytest.mark.anyio]
 def lease_holder(cluster: KubeCluster, ns: str) -> str:
     from kubernetes import client
 
-    lease = client.CoordinationV1Api(cluster.api).read_namespaced_lease("dubbomesh-leader", ns)
+    lease = client.CoordinationV1Api(cluster.api).read_namespaced_lease("dubbomesh", ns)
     return str(lease.spec.holder_identity or "")
 
 
