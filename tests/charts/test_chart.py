@@ -236,6 +236,13 @@ def test_rendered_config_is_accepted_by_the_agent(mode: str, tmp_path: Path) -> 
     assert cfg.zk_tls_key == "/etc/dubbomesh/zk-tls/tls.key"
     assert cfg.xds_tls_client_ca == "/etc/dubbomesh/xds-tls/ca.crt"
     assert cfg.zk_auth == ()
+    # Settings left empty in values are not rendered: the agent's own defaults apply.
+    rendered = yaml.safe_load(
+        next(d for d in by_kind(docs, "ConfigMap") if "config.yaml" in d["data"])["data"][
+            "config.yaml"
+        ]
+    )
+    assert not {"label-param", "port", "export-to", "host-template"} & set(rendered)
     if mode == "sidecar":
         assert cfg.xds_listen == ("127.0.0.1:15910",)
         assert cfg.xds_uds == "/var/run/dubbomesh/xds.sock"
@@ -258,7 +265,10 @@ def test_values_map_onto_agent_settings(tmp_path: Path) -> None:
         "mesh": {
             "owner": "east",
             "endpointMode": "workloadentry",
-            "hostSuffix": "dubbo.local",
+            "addressStrategy": "workload+vip",
+            "hostTemplate": "{interface}.{group}.{version}.dubbo.local",
+            "ports": {"tri": 50051, "dubbo": 20880},
+            "labelParams": {"application": "app", "zone": "topology.kubernetes.io/zone"},
             "exportTo": ["."],
             "debounce": "250ms",
         },
@@ -274,11 +284,14 @@ def test_values_map_onto_agent_settings(tmp_path: Path) -> None:
     assert cfg.root == ("/dubbo", "/payments")
     assert cfg.app_discovery is False
     assert cfg.zk_session_timeout == 20.0
-    assert (cfg.owner, cfg.endpoint_mode, cfg.host_suffix) == (
+    assert (cfg.owner, cfg.endpoint_mode, cfg.address_strategy) == (
         "east",
         "workloadentry",
-        "dubbo.local",
+        "workload+vip",
     )
+    assert cfg.host_template == "{interface}.{group}.{version}.dubbo.local"
+    assert sorted(cfg.port) == ["dubbo=20880", "tri=50051"]
+    assert sorted(cfg.label_param) == ["application=app", "zone=topology.kubernetes.io/zone"]
     assert cfg.export_to == (".",)
     assert cfg.debounce == 0.25
     assert cfg.lease_name == "dm-east"
@@ -428,6 +441,12 @@ def test_istio_mesh_snippet_points_at_the_service(tmp_path: Path) -> None:
             {"address": f"xds://{svc['metadata']['name']}.{NS}.svc:{port}"},
             {"address": "k8s://"},
         ]
+    }
+    tls = render({"xds": {"tls": {"enabled": True, "existingSecret": "x"}}}, tmp_path=tmp_path)
+    cm = next(d for d in by_kind(tls, "ConfigMap") if "mesh-snippet.yaml" in d["data"])
+    assert yaml.safe_load(cm["data"]["mesh-snippet.yaml"])["configSources"][0]["tlsSettings"] == {
+        "mode": "SIMPLE",
+        "caCertificates": "/etc/dubbomesh-ca/ca.crt",
     }
     notes = render_notes(tmp_path, None)
     assert f"address: xds://dubbomesh.{NS}.svc:15910" in notes

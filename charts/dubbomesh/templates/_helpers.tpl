@@ -94,9 +94,8 @@ zk-auth comes from env DUBBOMESH_ZK_AUTH (filled from Secrets, see dubbomesh.env
   "resync-interval" $v.zookeeper.resyncInterval
   "owner" $v.mesh.owner
   "endpoint-mode" $v.mesh.endpointMode
-  "host-template" $v.mesh.hostTemplate
-  "host-suffix" $v.mesh.hostSuffix
-  "export-to" $v.mesh.exportTo
+  "address-strategy" $v.mesh.addressStrategy
+  "registry-suffix" $v.mesh.registrySuffix
   "aeraki" $v.mesh.aeraki
   "allow-loopback-endpoints" $v.mesh.allowLoopbackEndpoints
   "debounce" $v.mesh.debounce
@@ -116,6 +115,20 @@ zk-auth comes from env DUBBOMESH_ZK_AUTH (filled from Secrets, see dubbomesh.env
   "log-format" $v.logFormat
   "shutdown-timeout" $v.shutdownTimeout
 -}}
+{{- /* Optional settings only when given, so the agent's documented defaults apply otherwise. */ -}}
+{{- with $v.mesh.hostTemplate -}}{{- $_ := set $c "host-template" . -}}{{- end -}}
+{{- with $v.mesh.workloadHostTemplate -}}{{- $_ := set $c "workload-host-template" . -}}{{- end -}}
+{{- with $v.mesh.exportTo -}}{{- $_ := set $c "export-to" . -}}{{- end -}}
+{{- $ports := list -}}
+{{- range $proto, $port := $v.mesh.ports -}}
+{{- $ports = append $ports (printf "%s=%v" $proto $port) -}}
+{{- end -}}
+{{- with $ports -}}{{- $_ := set $c "port" . -}}{{- end -}}
+{{- $labels := list -}}
+{{- range $param, $key := $v.mesh.labelParams -}}
+{{- $labels = append $labels (printf "%s=%s" $param $key) -}}
+{{- end -}}
+{{- with $labels -}}{{- $_ := set $c "label-param" . -}}{{- end -}}
 {{- if $v.sinks.file.enabled -}}{{- $_ := set $c "output-dir" $v.sinks.file.dir -}}{{- end -}}
 {{- if $v.stateFile.enabled -}}
 {{- $_ := set $c "state-file" "/var/lib/dubbomesh/state.msgpack" -}}
@@ -364,7 +377,7 @@ configSources:
     {{- if .Values.xds.tls.enabled }}
     tlsSettings:
       mode: SIMPLE
-      caCertificates: /etc/dubbomesh-ca/ca.crt
+      caCertificates: {{ .Values.istio.caCertificates }}
     {{- end }}
   {{- if .Values.istio.keepKubernetesSource }}
   - address: k8s://
