@@ -109,5 +109,6 @@ def test_provider_change_reaches_istiod_without_restart(istiod: Istiod, mesh: Me
         extra.stop()
     wait_until(lambda: not (new & ports_in_istiod()), 60, "the stopped provider to leave istiod")
     assert provider_ports(mesh) <= ports_in_istiod()
-    assert istiod.process.alive and istiod.process.proc is not None
+    assert istiod.process.alive
+    assert istiod.process.proc is not None
     assert istiod.process.proc.pid == pid
