@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -510,3 +511,13 @@ def test_dashboard_json_is_generated_and_covers_every_metric() -> None:
     assert len(families) > 20
     missing = sorted(f for f in families if f not in text)
     assert not missing, f"metrics without a dashboard panel: {missing}"
+
+
+def test_packaged_chart_holds_the_dashboard_but_not_the_example(tmp_path: Path) -> None:
+    helm("package", str(CHART), "--destination", str(tmp_path))
+    (archive,) = tmp_path.glob("dubbomesh-*.tgz")
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+    assert "dubbomesh/dashboards/dubbomesh.json" in names
+    assert "dubbomesh/values.schema.json" in names
+    assert not [n for n in names if "/examples/" in n]
