@@ -6,8 +6,13 @@ and pure (no IO, no clock), and does the least work per change so that 10,000 in
 providers stay cheap:
 
 - child names are decoded once and memoized per directory (a one-node change decodes one name);
+  the memo is keyed by a 16-byte digest of the name, not the name (names are 300-600 characters:
+  keeping them would cost half the memory budget of an endpoint);
 - an event only marks the services it touched; :meth:`CatalogBuilder.snapshot` rebuilds those and
-  reuses every other :class:`Service` object (and so its version) unchanged;
+  reuses every other :class:`Service` object (and so its version) unchanged; the catalog version is
+  an order-independent sum updated per changed service, and the sorted service order is only
+  rebuilt when the SET of services changes, so a one-provider change costs O(1) plus one C-level
+  copy of the service table;
 - per endpoint we keep one frozen :class:`Endpoint` with interned parts, nothing else.
 
 Meaning (``shared/reference/dubbo-registry.md``): volatile params never enter an endpoint, so a
@@ -20,7 +25,7 @@ interface-level record, then the registry that sorts first. Weight: override, el
 
 from __future__ import annotations
 
-import bisect
+import hashlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,7 +39,7 @@ from dubbomesh.dubbo.model import (
     Service,
     ServiceId,
     Source,
-    content_hash,
+    VersionSum,
 )
 from dubbomesh.dubbo.overrides import OverrideRule, apply_rules, rule_names_for
 from dubbomesh.dubbo.problems import BuildProblem, ProblemLog
@@ -55,6 +60,13 @@ from dubbomesh.dubbo.rules import RuleBook
 
 DirKey = tuple[str, str, str]
 """(registry, root, directory as listed)."""
+NameKey = bytes
+"""A 16-byte BLAKE2b digest of a child name: what the builder remembers instead of the name."""
+
+
+def name_key(name: str) -> NameKey:
+    """The memo key of a child name (collision-free in practice: 128 bits per directory)."""
+    return hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 SourceKey = DirKey | AppKey
 
 
@@ -105,7 +117,7 @@ class CatalogBuilder:
         self._listed: set[str] = set()
         self._log = ProblemLog()
         self._intern = Interner()
-        self._dirs: dict[DirKey, dict[str, Endpoint | None]] = {}
+        self._dirs: dict[DirKey, dict[NameKey, Endpoint | None]] = {}
         self._dir_counts: dict[DirKey, Counter[ServiceId]] = {}
         self._sources: dict[ServiceId, set[SourceKey]] = {}
         self._rules = RuleBook(self._log)
@@ -116,7 +128,8 @@ class CatalogBuilder:
         )
         self._app_eps: dict[AppKey, dict[ServiceId, tuple[Endpoint, ...]]] = {}
         self._services: dict[ServiceId, Service] = {}
-        self._order: list[ServiceId] = []
+        """Every non-empty service, kept in sorted order (rebuilt only when the set changes)."""
+        self._versions = VersionSum()
         self._dirty: set[ServiceId] = set()
         self._dirty_apps: set[AppKey] = set()
         self._catalog: Catalog | None = None
@@ -162,12 +175,13 @@ class CatalogBuilder:
                 return
             old = {}
         counts = self._dir_counts.setdefault(key, Counter())
-        new: dict[str, Endpoint | None] = {}
+        new: dict[NameKey, Endpoint | None] = {}
         for name in children:
-            if name in old:
-                new[name] = old[name]
+            digest = name_key(name)
+            if digest in old:
+                new[digest] = old[digest]
                 continue
-            ep = new[name] = self._decode(key, name)
+            ep = new[digest] = self._decode(key, name)
             if ep is not None:
                 counts[ep.service] += 1
                 self._sources.setdefault(ep.service, set()).add(key)
@@ -250,27 +264,31 @@ class CatalogBuilder:
             return self._catalog
         self._snapshots += 1
         self._rebuilt = len(self._dirty)
+        services, versions = self._services, self._versions
+        reorder = False
         for sid in self._dirty:
             service = self._build(sid)
+            prior = services.get(sid)
+            if prior is not None:
+                if service.version == prior.version:
+                    continue  # same content: keep the old object (consumers compare identity)
+                versions.remove(sid.key, prior.version)
             if service.endpoints:
-                if sid not in self._services:
-                    bisect.insort(self._order, sid)
-                self._services[sid] = service
-            elif self._services.pop(sid, None) is not None:
-                del self._order[bisect.bisect_left(self._order, sid)]
+                services[sid] = service  # an existing key keeps its (sorted) position
+                versions.add(sid.key, service.version)
+                reorder = reorder or prior is None
+            elif prior is not None:
+                del services[sid]  # deleting keeps the others in order
         self._dirty.clear()
+        if reorder:
+            self._services = {sid: services[sid] for sid in sorted(services)}
         if self._removed > max(10_000, len(self._intern) // 4):
             self._intern.rebuild(list(self._raw_endpoints()))  # drop parts of dead endpoints
             self._removed = 0
-        self._catalog = self._make_catalog(complete)
+        self._catalog = Catalog(
+            MappingProxyType(dict(self._services)), versions.version, complete, False
+        )
         return self._catalog
-
-    def _make_catalog(self, complete: bool) -> Catalog:
-        """What ``Catalog.create`` would build (same order, same version), without re-sorting
-        every service on each snapshot: ``_order`` is kept sorted incrementally."""
-        ordered = {sid: self._services[sid] for sid in self._order}
-        version = content_hash([[sid.key, s.version] for sid, s in ordered.items()])
-        return Catalog(MappingProxyType(ordered), version, complete, False)
 
     def _rebuild_apps(self) -> None:
         for key in sorted(self._dirty_apps):

@@ -7,6 +7,10 @@ once, into these frozen values, keeps those three encodings dumb and consistent.
 
 Every :class:`MeshObject` has a ``version``: a content hash of its spec, labels and annotations.
 Publishers compare versions, never objects, to decide whether anything must be sent or written.
+The hash is taken over plain tuples (:func:`canonical_spec`, hashed with ``marshal`` format 2, see
+:func:`dubbomesh.dubbo.model.tuple_hash`), not over ``repr``: a full render hashes 100,000 objects.
+A :class:`MeshIntent` version is order-independent (:func:`intent_term` summed, as the renderer's
+incremental table does), so ``MeshIntent.create`` and the renderer agree on equal object sets.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
-from dubbomesh.dubbo.model import ServiceId, content_hash
+from dubbomesh.dubbo.model import ServiceId, VersionSum, tuple_hash
 
 Pairs = tuple[tuple[str, str], ...]
 """A sorted tuple of (key, value): a hashable, deterministic map."""
@@ -90,6 +94,30 @@ class ServiceEntrySpec:
 Spec = ServiceEntrySpec | WorkloadSpec
 
 
+def _workload_tuple(w: WorkloadSpec) -> tuple[object, ...]:
+    return (w.address, w.ports, w.labels, w.network, w.locality, w.weight, w.service_account)
+
+
+def canonical_spec(spec: Spec) -> tuple[object, ...]:
+    """Every field of ``spec`` as plain tuples, str, int and None (the hashing form).
+
+    A test checks that changing any field of either spec type changes this value."""
+    if isinstance(spec, WorkloadSpec):
+        return ("W", *_workload_tuple(spec))
+    return (
+        "S",
+        spec.hosts,
+        tuple((p.number, p.protocol, p.name, p.target_port) for p in spec.ports),
+        spec.addresses,
+        spec.location.value,
+        spec.resolution.value,
+        tuple(_workload_tuple(w) for w in spec.endpoints),
+        spec.export_to,
+        spec.subject_alt_names,
+        spec.workload_selector,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class MeshObject:
     """One Istio object to publish, with its Kubernetes metadata and content version."""
@@ -121,15 +149,18 @@ class MeshObject:
         """Build an object and compute its version."""
         labels = tuple(sorted(labels))
         annotations = tuple(sorted(annotations))
-        data = [kind.value, namespace, name, repr(spec), labels, annotations]
-        return cls(
-            kind, namespace, name, spec, labels, annotations, services, content_hash(repr(data))
-        )
+        data = (kind.value, namespace, name, canonical_spec(spec), labels, annotations)
+        return cls(kind, namespace, name, spec, labels, annotations, services, tuple_hash(data))
 
     @property
     def key(self) -> str:
         """``<namespace>/<name>``: the MCP resource name, unique per kind."""
         return f"{self.namespace}/{self.name}"
+
+
+def intent_key(kind: Kind, key: str) -> str:
+    """The member key of an object in an intent's :class:`VersionSum`."""
+    return f"{kind.value}\0{key}"
 
 
 _NO_OBJECTS: Mapping[tuple[Kind, str], MeshObject] = MappingProxyType({})
@@ -165,11 +196,16 @@ class MeshIntent:
         complete: bool = True,
         stale: bool = False,
     ) -> MeshIntent:
-        """Order objects deterministically and hash their versions."""
+        """Order objects deterministically and hash their versions (order-independent: the same
+        value the renderer's incremental table computes for the same objects)."""
         by_key = {(o.kind, o.key): o for o in objects}
         ordered = {k: by_key[k] for k in sorted(by_key)}
-        version = content_hash([[k[0].value, k[1], o.version] for k, o in ordered.items()])
-        return cls(MappingProxyType(ordered), problems, version, catalog_version, complete, stale)
+        versions = VersionSum()
+        for (kind, key), o in ordered.items():
+            versions.add(intent_key(kind, key), o.version)
+        return cls(
+            MappingProxyType(ordered), problems, versions.version, catalog_version, complete, stale
+        )
 
     def of_kind(self, kind: Kind) -> Iterator[MeshObject]:
         """Objects of one kind, in key order."""

@@ -6,29 +6,23 @@ remembers which render source (a service unit or a provider address) produced ea
 clashing keys deterministically (the source that sorts first wins, whatever the history) and keeps
 the keys sorted with bisection. A snapshot copies two containers in C and never re-sorts.
 
-The intent version is order-independent and maintained incrementally: the sum (mod 2**128) of a
-SHA-256 digest of (kind, key, object version) per object, hashed with the object count. Equal
-object sets always give equal versions; unlike ``MeshIntent.create`` it costs O(changes), not a
-serialisation of every object (documented in ``docs/mesh-model.md``).
+The intent version is order-independent and maintained incrementally
+(:class:`~dubbomesh.dubbo.model.VersionSum` over (kind, key, object version)): equal object sets
+always give equal versions, the same as ``MeshIntent.create``, at a cost of O(changes)
+(documented in ``docs/mesh-model.md``).
 """
 
 from __future__ import annotations
 
 import bisect
-import hashlib
 from collections.abc import Iterator, Mapping
 
-from dubbomesh.mesh.intent import Kind, MeshIntent, MeshObject, Problem
+from dubbomesh.dubbo.model import VersionSum
+from dubbomesh.mesh.intent import Kind, MeshIntent, MeshObject, Problem, intent_key
 
 Key = tuple[Kind, str]
 SourceId = tuple[str, str]
 """("u", unit identity) or ("a", address): sortable, stable across runs."""
-_MOD = 1 << 128
-
-
-def _digest(key: Key, obj: MeshObject) -> int:
-    blob = f"{key[0].value}\0{key[1]}\0{obj.version}".encode()
-    return int.from_bytes(hashlib.sha256(blob).digest()[:16], "big")
 
 
 class SortedObjects(Mapping[Key, MeshObject]):
@@ -54,46 +48,67 @@ class SortedObjects(Mapping[Key, MeshObject]):
 
 
 class ObjectTable:
-    """Single-owner; :meth:`put` replaces everything one source produced."""
+    """Single-owner; :meth:`put` replaces everything one source produced.
+
+    Compact on purpose (it holds one entry per published object, 100,000+): a source's output is
+    a tuple of objects, and a key claimed by one source (the usual case) stores that source
+    itself rather than a set."""
 
     def __init__(self) -> None:
-        self._by_source: dict[SourceId, dict[Key, MeshObject]] = {}
-        self._claimants: dict[Key, set[SourceId]] = {}
+        self._by_source: dict[SourceId, tuple[MeshObject, ...]] = {}
+        self._claimants: dict[Key, SourceId | set[SourceId]] = {}
         self._collided: set[Key] = set()
         self._objects: dict[Key, MeshObject] = {}
         self._keys: list[Key] = []
         self._unsorted = False
         """New keys are appended and sorted once before the next snapshot or deletion."""
-        self._sum = 0
+        self._sum = VersionSum()
 
     def put(self, source: SourceId, objects: list[MeshObject]) -> None:
         """Make ``objects`` the whole output of ``source`` (empty list: it produces nothing)."""
-        old = self._by_source.pop(source, {})
+        old = {(o.kind, o.key): o for o in self._by_source.pop(source, ())}
         new = {(o.kind, o.key): o for o in objects}
         if new:
-            self._by_source[source] = new
+            self._by_source[source] = tuple(new.values())
         for key in old.keys() - new.keys():
             claimants = self._claimants[key]
-            claimants.discard(source)
-            if not claimants:
+            if isinstance(claimants, set):
+                claimants.discard(source)
+                if len(claimants) == 1:
+                    self._claimants[key] = next(iter(claimants))
+            else:
                 del self._claimants[key]
-            self._settle(key)
+            self._settle(key, source, new)
         for key in new:
-            self._claimants.setdefault(key, set()).add(source)
-            self._settle(key)
+            claimants = self._claimants.get(key)
+            if claimants is None or claimants == source:
+                self._claimants[key] = source
+            elif isinstance(claimants, set):
+                claimants.add(source)
+            else:
+                self._claimants[key] = {claimants, source}
+            self._settle(key, source, new)
 
-    def _settle(self, key: Key) -> None:
-        claimants = self._claimants.get(key, set())
-        if len(claimants) > 1:
+    def _output(self, source: SourceId, key: Key) -> MeshObject:
+        return next(o for o in self._by_source[source] if (o.kind, o.key) == key)
+
+    def _settle(self, key: Key, putting: SourceId, fresh: dict[Key, MeshObject]) -> None:
+        """Re-decide which object ``key`` shows; ``fresh`` is the new output of ``putting``."""
+        claimants = self._claimants.get(key)
+        if isinstance(claimants, set):
             self._collided.add(key)
+            winner: SourceId | None = min(claimants)
         else:
             self._collided.discard(key)
+            winner = claimants
         prior = self._objects.get(key)
-        chosen = self._by_source[min(claimants)][key] if claimants else None
+        chosen = None
+        if winner is not None:
+            chosen = fresh[key] if winner == putting else self._output(winner, key)
         if prior is chosen:
             return
         if prior is not None:
-            self._sum = (self._sum - _digest(key, prior)) % _MOD
+            self._sum.remove(intent_key(*key), prior.version)
         if chosen is None:
             del self._objects[key]
             self._sort()
@@ -103,7 +118,7 @@ class ObjectTable:
             self._keys.append(key)
             self._unsorted = True
         self._objects[key] = chosen
-        self._sum = (self._sum + _digest(key, chosen)) % _MOD
+        self._sum.add(intent_key(*key), chosen.version)
 
     def _sort(self) -> None:
         if self._unsorted:
@@ -126,8 +141,7 @@ class ObjectTable:
     @property
     def version(self) -> str:
         """Order-independent content version of the current objects."""
-        blob = f"{self._sum:032x}:{len(self._objects)}".encode()
-        return hashlib.sha256(blob).hexdigest()[:16]
+        return self._sum.version
 
     def intent(
         self, problems: tuple[Problem, ...], *, catalog_version: str, complete: bool, stale: bool
