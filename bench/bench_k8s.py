@@ -53,6 +53,7 @@ class Registry:
         self.renderer = Renderer(MeshSettings(namespace=namespace))
         self.stamp = 1_700_000_000_000
         self.ips = {i: self.ip(i) for i in range(n)}
+        self.ports = dict.fromkeys(range(n), 20880)
         for i in range(n):
             self._set(i)
         self.builder.apply(ListingComplete("bench"))
@@ -67,7 +68,7 @@ class Registry:
 
     def _set(self, i: int, **extra: str) -> None:
         url = provider_url(
-            "dubbo", self.ips[i], 20880, self.iface(i), application=f"app{i}", extra=extra
+            "dubbo", self.ips[i], self.ports[i], self.iface(i), application=f"app{i}", extra=extra
         )
         event = ProvidersChanged("bench", "/dubbo", self.iface(i), frozenset({node_name(url)}))
         self.builder.apply(event)
@@ -78,8 +79,12 @@ class Registry:
         self._set(i, timestamp=str(self.stamp), pid=str(self.stamp % 65536))
 
     def move(self, i: int) -> None:
-        """The provider of interface ``i`` moves to a new IP: a real endpoint change."""
-        self.ips[i] = self.ip(i, base=11)
+        """The provider of interface ``i`` restarts on another port: a real endpoint change.
+
+        (A new IP would be a new per-workload entry plus, after the grace period, the deletion
+        of the old one: two writes for two objects.)
+        """
+        self.ports[i] += 1
         self._set(i)
 
     def intent(self) -> MeshIntent:
@@ -102,7 +107,7 @@ async def _wait(predicate: Any, within: float) -> None:
         await anyio.sleep(0.01)
 
 
-async def _ours(settings: K8sSettings, n: int, restarts: int) -> tuple[list[Phase], int]:
+async def _ours(settings: K8sSettings, n: int, restarts: int) -> tuple[list[Phase], int, int]:
     reg = Registry(n, settings.namespace)
     cell: LatestValue[MeshIntent] = LatestValue()
     obs = CountingObserver()
@@ -145,10 +150,10 @@ async def _ours(settings: K8sSettings, n: int, restarts: int) -> tuple[list[Phas
         await settle(60)
         mark("change", t0, w0, r0)
         tg.cancel_scope.cancel()
-    return phases, objects
+    return phases, objects, sum(obs.requests.values())
 
 
-async def _naive(settings: K8sSettings, n: int, restarts: int) -> list[Phase]:
+async def _naive(settings: K8sSettings, n: int, restarts: int) -> tuple[list[Phase], int]:
     """dubbo2istio's strategy: per debounced interface event, GET then full PUT (POST if absent)."""
     reg = Registry(n, settings.namespace)
     obs = CountingObserver()
@@ -204,7 +209,7 @@ async def _naive(settings: K8sSettings, n: int, restarts: int) -> list[Phase]:
     await run_events(list(objects_of(reg.intent(), {reg.iface(n // 2)})))
     mark("change", t0, c0)
     client.close()
-    return phases
+    return phases, sum(obs.requests.values())
 
 
 def run(quick: bool) -> list[Figure]:
@@ -224,15 +229,17 @@ def run(quick: bool) -> list[Figure]:
                 registry_name="bench",
                 resync_period=3600.0,
             )
-            ours, objects = anyio.run(_ours, K8sSettings(namespace=ns_ours, **common), n, restarts)
-            naive = anyio.run(_naive, K8sSettings(namespace=ns_naive, **common), n, restarts)
+            ours, objects, ours_total = anyio.run(
+                _ours, K8sSettings(namespace=ns_ours, **common), n, restarts
+            )
+            naive, naive_total = anyio.run(
+                _naive, K8sSettings(namespace=ns_naive, **common), n, restarts
+            )
         finally:
             cluster.stop()
     by = {p.name: p for p in ours}
     nb = {p.name: p for p in naive}
     floor = objects / QPS
-    ours_total = sum(p.requests for p in ours)
-    naive_total = sum(p.requests for p in naive)
     size = f"{objects} ServiceEntries"
     return [
         Figure(
@@ -269,8 +276,8 @@ def run(quick: bool) -> list[Figure]:
             unit="x",
             floor=1.0,
             floor_name="same request count",
-            target=f"informational: ours {ours_total} requests (incl. list/watch, lease, "
-            f"preflight), naive {naive_total}",
+            target=f"informational: ours {ours_total} requests in all (preflight, lists, "
+            f"watches, lease renewals included), naive {naive_total}",
             ok=naive_total > ours_total,
         ),
     ]
