@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 from kubernetes import client as kclient
+from kubernetes import config as kconfig
+from kubernetes.dynamic import DynamicClient
 
 from tests.charts.prometheus import poll
 from tests.support.kube import KubeCluster
@@ -41,6 +43,11 @@ def install_chart_rbac(kube: KubeCluster, docs: list[dict[str, Any]], ns: str, t
             if doc["kind"] == "ServiceAccount":
                 account = doc["metadata"]["name"]
     assert account, "the chart rendered no ServiceAccount"
+    return token_kubeconfig(kube, ns, account, tmp)
+
+
+def token_kubeconfig(kube: KubeCluster, ns: str, account: str, tmp: Path) -> Path:
+    """A kubeconfig holding a TokenRequest token of ``ns/account`` (nothing of the admin's)."""
     token = (
         kclient.CoreV1Api(kube.api)
         .create_namespaced_service_account_token(
@@ -59,9 +66,16 @@ def install_chart_rbac(kube: KubeCluster, docs: list[dict[str, Any]], ns: str, t
         "contexts": [{"name": account, "context": {"cluster": "test", "user": account}}],
         "current-context": account,
     }
-    path = tmp / f"{account}.kubeconfig"
+    path = tmp / f"{ns}-{account}.kubeconfig"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path
+
+
+def dynamic_client(kubeconfig: Path) -> DynamicClient:
+    """A dynamic client acting as the kubeconfig's identity."""
+    cfg = kclient.Configuration()
+    kconfig.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
+    return DynamicClient(kclient.ApiClient(cfg))
 
 
 def chart_config(docs: list[dict[str, Any]], tmp: Path) -> Path:

@@ -17,7 +17,6 @@ import anyio
 import pytest
 import yaml
 from kubernetes import client as kclient
-from kubernetes import config as kconfig
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ForbiddenError, ResourceNotFoundError
 
@@ -26,7 +25,13 @@ from dubbomesh.agent.wiring import k8s_settings
 from dubbomesh.k8s.client import KubeClient
 from dubbomesh.k8s.observer import NullObserver
 from dubbomesh.k8s.preflight import check_rbac
-from tests.charts.cluster import chart_config, fresh_namespace, install_chart_rbac
+from tests.charts.cluster import (
+    chart_config,
+    dynamic_client,
+    fresh_namespace,
+    install_chart_rbac,
+    token_kubeconfig,
+)
 from tests.charts.prometheus import poll
 from tests.charts.tools import CHART, render
 from tests.support.kube import KubeCluster
@@ -57,6 +62,18 @@ def dry_run_apply(dyn: DynamicClient, doc: dict[str, Any], ns: str) -> None:
         namespace=ns if res.namespaced else None,
         field_manager="helm-chart-test",
         force_conflicts=True,
+        dry_run="All",
+        query_params=[("fieldValidation", "Strict")],
+    )
+
+
+def dry_run_create(dyn: DynamicClient, doc: dict[str, Any], ns: str) -> None:
+    """POST with ``dryRun=All``, as ``helm install`` creates objects (an apply that creates a
+    RoleBinding is refused to non-admins: the RBAC escalation check wants an existing object)."""
+    res = dyn.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
+    res.create(
+        body=doc,
+        namespace=ns,
         dry_run="All",
         query_params=[("fieldValidation", "Strict")],
     )
@@ -109,6 +126,70 @@ def test_sidecar_example_passes_a_server_side_dry_run(
         dry_run_apply(kube_apiserver.dynamic, doc, ns)
 
 
+def test_a_namespace_admin_can_install_the_chart(
+    kube_apiserver: KubeCluster, tmp_path: Path
+) -> None:
+    """No cluster rights needed: an identity bound to the built-in ``admin`` role in ONE namespace
+    (plus rights on Istio objects, which Istio's aggregated roles or your cluster policy give
+    namespace admins) installs the chart, RBAC escalation checks on the chart's Role included."""
+    ns = fresh_namespace(kube_apiserver, "chart-nsadmin")
+    core = kclient.CoreV1Api(kube_apiserver.api)
+    core.create_namespaced_service_account(ns, {"metadata": {"name": "installer"}})
+    subject = [{"kind": "ServiceAccount", "name": "installer", "namespace": ns}]
+    rbac = "rbac.authorization.k8s.io"
+    # The built-in admin role is aggregated by kube-controller-manager, which the test cluster
+    # does not run: bind its parts (what aggregation would put into admin) directly.
+    admin_parts = ["admin", *(f"system:aggregate-to-{r}" for r in ("admin", "edit", "view"))]
+    bindings: list[dict[str, Any]] = [
+        {"apiVersion": f"{rbac}/v1", "kind": "RoleBinding",
+         "metadata": {"name": f"installer-{i}", "namespace": ns},
+         "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": name},
+         "subjects": subject}
+        for i, name in enumerate(admin_parts)
+    ]  # fmt: skip
+    istio_rights: list[dict[str, Any]] = [
+        {"apiVersion": f"{rbac}/v1", "kind": "Role",
+         "metadata": {"name": "installer-istio", "namespace": ns},
+         "rules": [{"apiGroups": ["networking.istio.io"],
+                    "resources": ["serviceentries", "workloadentries"], "verbs": ["*"]}]},
+        {"apiVersion": f"{rbac}/v1", "kind": "RoleBinding",
+         "metadata": {"name": "installer-istio", "namespace": ns},
+         "roleRef": {"apiGroup": rbac, "kind": "Role", "name": "installer-istio"},
+         "subjects": subject},
+    ]  # fmt: skip
+    for grant in bindings:
+        kube_apiserver.apply_doc(grant, ns)
+    installer = dynamic_client(token_kubeconfig(kube_apiserver, ns, "installer", tmp_path))
+    role = next(d for d in render(None, tmp_path=tmp_path, namespace=ns) if d["kind"] == "Role")
+    roles = installer.resources.get(api_version=role["apiVersion"], kind="Role")
+    # RBAC escalation prevention is real here: without rights on Istio objects the installer
+    # may not create a Role granting them.
+    with pytest.raises(ForbiddenError):
+        roles.create(body=role, namespace=ns, dry_run="All")
+    for grant in istio_rights:
+        kube_apiserver.apply_doc(grant, ns)
+    values = {**EVERYTHING, "serviceMonitor": {"enabled": False}}
+    created: set[str] = set()
+    for mode in ("deployment", "daemonset"):
+        for doc in render({**values, "mode": mode}, tmp_path=tmp_path, namespace=ns):
+            if doc["kind"] == "Role":
+                # Created for real: the RoleBinding's escalation check reads the bound Role.
+                # Creating it at all proves the installer may grant what the agent needs.
+                if doc["metadata"]["name"] not in created:
+                    roles.create(body=doc, namespace=ns)
+                    created.add(doc["metadata"]["name"])
+                continue
+            dry_run_create(installer, doc, ns)
+    assert created
+    # ... and the same identity cannot act outside its namespace.
+    other = fresh_namespace(kube_apiserver, "chart-nsadmin-other")
+    cm = next(
+        d for d in render(None, tmp_path=tmp_path, namespace=other) if d["kind"] == "ConfigMap"
+    )
+    with pytest.raises(ForbiddenError):
+        dry_run_create(installer, cm, other)
+
+
 def test_dry_run_rejects_a_broken_manifest(kube_apiserver: KubeCluster, tmp_path: Path) -> None:
     """The dry run is a real check: a field the schema does not know is refused."""
     ns = fresh_namespace(kube_apiserver, "chart-broken")
@@ -142,9 +223,7 @@ def test_chart_role_grants_what_the_agent_needs_in_its_namespace_only(
         client.close()
 
     # The same identity may write ServiceEntries here, and nowhere else.
-    cfg = kclient.Configuration()
-    kconfig.load_kube_config(config_file=str(kubeconfig), client_configuration=cfg)
-    dyn = DynamicClient(kclient.ApiClient(cfg))
+    dyn = dynamic_client(kubeconfig)
     entry = yaml.safe_load(
         """
         apiVersion: networking.istio.io/v1
