@@ -20,11 +20,11 @@ LABEL org.opencontainers.image.title="dubbomesh" \
       org.opencontainers.image.source="https://github.com/dubbomesh/dubbomesh" \
       org.opencontainers.image.documentation="https://github.com/dubbomesh/dubbomesh/blob/main/docs/operations.md" \
       org.opencontainers.image.licenses="Apache-2.0"
-COPY --from=wheels /wheels /wheels
-COPY scripts/build-image-rootfs.sh /usr/local/lib/dubbomesh-build/build-image-rootfs.sh
-RUN bash /usr/local/lib/dubbomesh-build/build-image-rootfs.sh install /wheels /opt/dubbomesh \
- && bash /usr/local/lib/dubbomesh-build/build-image-rootfs.sh check /opt/dubbomesh \
- && rm -rf /wheels /usr/local/lib/dubbomesh-build /root/.cache
+# Wheels and the script are bind-mounted, not copied: they never become a layer of the image.
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels \
+    --mount=type=bind,source=scripts/build-image-rootfs.sh,target=/run/build-image-rootfs.sh \
+    bash /run/build-image-rootfs.sh install /wheels /opt/dubbomesh \
+ && bash /run/build-image-rootfs.sh check /opt/dubbomesh
 # Read-only root filesystem in the chart: no bytecode writes; HOME on the /tmp emptyDir.
 ENV PATH=/opt/dubbomesh/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

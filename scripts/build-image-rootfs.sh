@@ -36,8 +36,8 @@ install() {
   local wheels=$1 prefix=$2
   log "venv at $prefix from $wheels (no index, binary only)"
   "$PYTHON" -m venv "$prefix"
-  "$prefix/bin/python" -m pip install --quiet --disable-pip-version-check --no-index \
-    --only-binary=:all: --find-links "$wheels" dubbomesh
+  "$prefix/bin/python" -m pip install --quiet --disable-pip-version-check --no-cache-dir \
+    --no-index --only-binary=:all: --find-links "$wheels" dubbomesh
   # The runtime needs no installer: drop pip and setuptools from the venv.
   "$prefix/bin/python" -m pip uninstall --quiet --disable-pip-version-check -y pip setuptools \
     >/dev/null 2>&1 || true
