@@ -257,7 +257,7 @@ def test_values_map_onto_agent_settings(tmp_path: Path) -> None:
         "zookeeper": {
             "registries": [
                 {"name": "east", "hosts": "zk-0:2181,zk-1:2181"},
-                {"name": "west", "hosts": "zk-w:2181"},
+                {"name": "west", "hosts": "[fd00::7]:2181"},
             ],
             "roots": ["/dubbo", "/payments"],
             "appDiscovery": False,
@@ -281,7 +281,7 @@ def test_values_map_onto_agent_settings(tmp_path: Path) -> None:
         "config": {"resync-interval": "10m", "shutdown-timeout": 20},
     }
     cfg = agent_config(render(values, tmp_path=tmp_path), tmp_path)
-    assert cfg.zk == ("east=zk-0:2181,zk-1:2181", "west=zk-w:2181")
+    assert cfg.zk == ("east=zk-0:2181,zk-1:2181", "west=[fd00::7]:2181")
     assert cfg.root == ("/dubbo", "/payments")
     assert cfg.app_discovery is False
     assert cfg.zk_session_timeout == 20.0
