@@ -41,7 +41,12 @@ from dubbomesh.dubbo.model import (
     Source,
     VersionSum,
 )
-from dubbomesh.dubbo.overrides import OverrideRule, apply_rules, rule_names_for
+from dubbomesh.dubbo.overrides import (
+    OverrideRule,
+    apply_rules,
+    provider_disabled,
+    rule_names_for,
+)
 from dubbomesh.dubbo.problems import BuildProblem, ProblemLog
 from dubbomesh.dubbo.providers import Interner, decode_provider
 from dubbomesh.dubbo.registry import (
@@ -67,6 +72,8 @@ NameKey = bytes
 def name_key(name: str) -> NameKey:
     """The memo key of a child name (collision-free in practice: 128 bits per directory)."""
     return hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 SourceKey = DirKey | AppKey
 
 
@@ -130,6 +137,8 @@ class CatalogBuilder:
         self._services: dict[ServiceId, Service] = {}
         """Every non-empty service, kept in sorted order (rebuilt only when the set changes)."""
         self._versions = VersionSum()
+        self._ruled: set[str] = set()
+        """Registries with effective override rules (recomputed per snapshot)."""
         self._dirty: set[ServiceId] = set()
         self._dirty_apps: set[AppKey] = set()
         self._catalog: Catalog | None = None
@@ -223,12 +232,13 @@ class CatalogBuilder:
             volatile=self.policy.volatile_params,
             intern=self._intern,
         )
-        subject = f"/{root}/{directory}/providers/{name}"
-        for warning in out.warnings:
-            if warning.code not in ("loopback-host", "unroutable-host"):
-                self._log.add(warning.code, registry, subject, warning.text)
-        if out.skip and out.skip != "empty-marker":
-            self._log.add(out.skip, registry, subject, out.detail)
+        if out.warnings or out.skip:
+            subject = f"/{root}/{directory}/providers/{name}"
+            for warning in out.warnings:
+                if warning.code not in ("loopback-host", "unroutable-host"):
+                    self._log.add(warning.code, registry, subject, warning.text)
+            if out.skip and out.skip != "empty-marker":
+                self._log.add(out.skip, registry, subject, out.detail)
         return out.endpoint
 
     def _touch(self, scope: tuple[str, str], registry: str) -> None:
@@ -264,6 +274,11 @@ class CatalogBuilder:
             return self._catalog
         self._snapshots += 1
         self._rebuilt = len(self._dirty)
+        self._ruled = (
+            {r for r in self._registries if self._rules.has_rules(r)}
+            if self.policy.apply_overrides
+            else set()
+        )
         services, versions = self._services, self._versions
         reorder = False
         for sid in self._dirty:
@@ -319,25 +334,32 @@ class CatalogBuilder:
 
     def _build(self, sid: ServiceId) -> Service:
         best: dict[tuple[str, str, int, str], Endpoint] = {}
+        ruled = self._ruled
         for src in self._sources.get(sid, ()):
             if len(src) == 3:
-                eps: Iterable[Endpoint] = (
-                    ep for ep in self._dirs[src].values() if ep is not None and ep.service == sid
-                )
+                eps: Iterable[Endpoint] = [
+                    ep
+                    for ep in self._dirs[src].values()
+                    if ep is not None and (ep.service is sid or ep.service == sid)
+                ]
             else:
                 eps = self._app_eps.get(src, {}).get(sid, ())
             for ep in eps:
-                final = self._override(ep)
-                if final is None:
+                if ep.registry in ruled:
+                    final = self._override(ep)
+                    if final is None:
+                        continue
+                elif provider_disabled(ep.params):
                     continue
-                prior = best.get(final.identity)
+                else:
+                    final = ep
+                identity = final.identity
+                prior = best.get(identity)
                 if prior is None or _preference(final) < _preference(prior):
-                    best[final.identity] = final
+                    best[identity] = final
         return Service.create(sid, best.values())
 
     def _override(self, ep: Endpoint) -> Endpoint | None:
-        if not self.policy.apply_overrides or not self._rules.has_rules(ep.registry):
-            return apply_rules(ep)
         app_name, service_name = rule_names_for(ep)
         return apply_rules(
             ep,

@@ -86,12 +86,17 @@ class ServiceId:
     interface: str
     group: str = ""
     version: str = ""
+    _key: str = field(init=False, repr=False, compare=False)
+    """The service key, computed once (it is part of every endpoint identity)."""
+
+    def __post_init__(self) -> None:
+        out = f"{self.group}/{self.interface}" if self.group else self.interface
+        object.__setattr__(self, "_key", f"{out}:{self.version}" if self.version else out)
 
     @property
     def key(self) -> str:
         """Dubbo's service key ``[group/]interface[:version]``."""
-        out = f"{self.group}/{self.interface}" if self.group else self.interface
-        return f"{out}:{self.version}" if self.version else out
+        return self._key
 
     def __str__(self) -> str:
         return self.key
@@ -136,19 +141,6 @@ class Endpoint:
                 return v or default
         return default
 
-    def canonical(self) -> tuple[object, ...]:
-        """The hashing form: every field, plain values only."""
-        return (
-            self.protocol,
-            self.address,
-            self.port,
-            self.weight,
-            self.application,
-            self.registry,
-            self.source.value,
-            self.params,
-        )
-
     def to_data(self) -> dict[str, object]:
         """A JSON-serialisable form."""
         return {
@@ -161,6 +153,21 @@ class Endpoint:
             "source": self.source.value,
             "params": [list(p) for p in self.params],
         }
+
+
+def service_hash(sid: ServiceId, eps: tuple[Endpoint, ...]) -> str:
+    """The version of a service with these (sorted, unique) endpoints.
+
+    Endpoints of a service usually share one params tuple: each distinct params value is hashed
+    once and endpoints refer to it by index (first appearance), which depends on content only."""
+    index: dict[tuple[tuple[str, str], ...], int] = {}
+    rows = []
+    for e in eps:
+        n = index.setdefault(e.params, len(index))
+        rows.append(
+            (e.protocol, e.address, e.port, e.weight, e.application, e.registry, e.source.value, n)
+        )
+    return tuple_hash((sid.interface, sid.group, sid.version, tuple(rows), tuple(index)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +186,7 @@ class Service:
         for ep in endpoints:
             unique[ep.identity] = ep
         eps = tuple(unique[k] for k in sorted(unique))
-        data = (sid.interface, sid.group, sid.version, tuple(e.canonical() for e in eps))
-        return cls(sid, eps, tuple_hash(data))
+        return cls(sid, eps, service_hash(sid, eps))
 
     def to_data(self) -> dict[str, object]:
         """A JSON-serialisable form (debug endpoint, last-known-good file)."""

@@ -22,6 +22,7 @@ rules below restate Java's ``AbstractConfigurator`` (``shared/reference/dubbo-re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -284,16 +285,26 @@ def prepare(rules: Iterable[OverrideRule]) -> tuple[OverrideRule, ...]:
     return tuple(sorted((r for r in rules if r.effective), key=lambda r: r.sort_key))
 
 
+@functools.lru_cache(maxsize=8192)
+def provider_disabled(params: tuple[tuple[str, str], ...]) -> bool:
+    """Whether the provider's own URL params disable it (``disabled`` when present, else
+    ``enabled``). Cached: endpoints of one interface share one params tuple."""
+    found = dict(params)
+    raw_disabled = found.get("disabled", "")
+    if raw_disabled:
+        return _bool(raw_disabled)
+    return (found.get("enabled") or "true").lower() != "true"
+
+
 def apply_rules(ep: Endpoint, *layers: tuple[OverrideRule, ...]) -> Endpoint | None:
     """``ep`` after every matching rule of each layer (in order); None when it ends up disabled.
 
     The provider's own URL counts first: ``disabled`` when present, else ``enabled`` (Java's
     ``RegistryDirectory``). Rules may set ``disabled`` (true or false) and ``weight``.
     """
-    raw_disabled = ep.param("disabled")
-    disabled = (
-        _bool(raw_disabled) if raw_disabled else ep.param("enabled", "true").lower() != "true"
-    )
+    disabled = provider_disabled(ep.params)
+    if not layers:
+        return None if disabled else ep
     weight = ep.weight
     for rules in layers:
         for rule in rules:

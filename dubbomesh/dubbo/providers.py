@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from dubbomesh.dubbo.model import Endpoint, ServiceId, Source
 from dubbomesh.dubbo.protocols import NON_ENDPOINT_PROTOCOLS
-from dubbomesh.dubbo.url import DecodeWarning, DubboUrl, decode_node
+from dubbomesh.dubbo.url import DEFAULT_CATEGORY, DecodeWarning, DubboUrl, decode_node
 
 T = TypeVar("T")
 
@@ -28,6 +28,7 @@ class Interner:
 
     def __init__(self) -> None:
         self._table: dict[object, object] = {}
+        self._sids: dict[tuple[str, str, str], ServiceId] = {}
 
     def __call__(self, value: T) -> T:
         found = self._table.setdefault(value, value)
@@ -36,6 +37,14 @@ class Interner:
     def __len__(self) -> int:
         return len(self._table)
 
+    def service(self, interface: str, group: str, version: str) -> ServiceId:
+        """The shared ServiceId (looked up by a plain tuple: no dataclass hash per endpoint)."""
+        parts = (interface, group, version)
+        found = self._sids.get(parts)
+        if found is None:
+            found = self._sids[parts] = self(ServiceId(interface, group, version))
+        return found
+
     def get(self, value: T) -> T | None:
         """The shared copy of ``value``, or None when it was never interned."""
         return self._table.get(value)  # type: ignore[return-value]
@@ -43,7 +52,10 @@ class Interner:
     def rebuild(self, endpoints: list[Endpoint]) -> None:
         """Keep only the parts of ``endpoints`` (the live set)."""
         self._table = {}
+        self._sids = {}
         for ep in endpoints:
+            sid = ep.service
+            self._sids.setdefault((sid.interface, sid.group, sid.version), self(sid))
             self.endpoint_parts(ep)
 
     def endpoint_parts(self, ep: Endpoint) -> None:
@@ -75,17 +87,23 @@ def endpoint_from_url(
     url: DubboUrl, *, registry: str, volatile: frozenset[str], intern: Interner
 ) -> Endpoint:
     """The endpoint a provider URL describes (before overrides)."""
-    params = tuple(sorted((k, v) for k, v in url.params.items() if k not in volatile))
+    raw = url.params
+    pairs = [kv for kv in raw.items() if kv[0] not in volatile]
+    pairs.sort()
+    params = tuple(pairs)
     shared = intern.get(params)
     if shared is None:  # first time these params are seen: share their pairs with others
         shared = intern(tuple(intern(p) for p in params))
+    get = raw.get
     return Endpoint(
-        service=intern(ServiceId(url.interface, url.group, url.version)),
+        service=intern.service(
+            get("interface") or url.path, get("group") or "", get("version") or ""
+        ),
         protocol=intern(url.protocol),
         address=intern(url.endpoint_address),
         port=url.port,
         weight=url.weight,
-        application=intern(url.application),
+        application=intern(get("application") or ""),
         registry=intern(registry),
         source=Source.INTERFACE,
         params=shared,
@@ -111,15 +129,17 @@ def decode_provider(
         # empty:// is the "no providers" marker; the others are rules misplaced under providers.
         code = "empty-marker" if url.protocol == "empty" else "not-an-endpoint"
         return NodeOutcome(None, code, url.protocol, decoded.warnings)
-    if url.category != "providers" or url.side == "consumer":
-        return NodeOutcome(None, "not-a-provider", url.category, decoded.warnings)
-    if not url.interface:
+    get = url.params.get
+    category = get("category") or DEFAULT_CATEGORY
+    if category != "providers" or get("side") == "consumer":
+        return NodeOutcome(None, "not-a-provider", category, decoded.warnings)
+    if not (get("interface") or url.path):
         return NodeOutcome(None, "no-interface", "URL names no interface", decoded.warnings)
     if not url.routable and not (allow_loopback and url.is_loopback and 0 < url.port <= 65535):
         code = "loopback" if url.is_loopback else "unroutable"
         return NodeOutcome(None, code, f"{url.host}:{url.port}", decoded.warnings)
     ep = endpoint_from_url(url, registry=registry, volatile=volatile, intern=intern)
-    return NodeOutcome(ep, "", "", decoded.warnings)
+    return NodeOutcome(ep, "", "", decoded.warnings) if decoded.warnings else NodeOutcome(ep)
 
 
 def address_usable(address: str, port: int, *, allow_loopback: bool) -> str:
