@@ -66,6 +66,7 @@ CATEGORIES = frozenset({"providers", "consumers", "configurators", "routers"})
 DEFAULT_WEIGHT = 100
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
+_ENDPOINTS = frozenset(ENDPOINT_PROTOCOLS)
 _INT = re.compile(r"[+-]?[0-9]{1,10}")
 
 
@@ -210,12 +211,10 @@ class DubboUrl:
 
 def _host_kind(address: str) -> str:
     """Classify a host: ``unspecified``, ``loopback``, or empty for a concrete address."""
-    if not address or address == "0.0.0.0":
-        return "unspecified"
-    if address.startswith("127.") or address.lower() == "localhost":
-        return "loopback"
     if ":" not in address:
-        return ""
+        if address.startswith("127.") or (len(address) == 9 and address.lower() == "localhost"):
+            return "loopback"
+        return "unspecified" if not address or address == "0.0.0.0" else ""
     try:
         ip = ipaddress.IPv6Address(address)
     except ValueError:
@@ -304,7 +303,7 @@ def _check(
     source: str, url: DubboUrl, warnings: list[DecodeWarning], directory: str | None
 ) -> Decoded:
     protocol = url.protocol
-    if protocol in ENDPOINT_PROTOCOLS:
+    if protocol in _ENDPOINTS:
         if not url.routable:
             warnings.append(_unroutable(url))
     elif not protocol:
