@@ -6,13 +6,18 @@ not provide, recorded as BLOCKED by scripts/build-peers.sh) makes its tests skip
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from kubernetes.client import CoreV1Api, V1Namespace, V1ObjectMeta
+from kubernetes.client.exceptions import ApiException
 
 from dubbomesh.agent.localzk import LocalZooKeeper
-from tests.conformance.istiod import Istiod
+from tests.conformance.istiod import Istiod, probe_standalone
 from tests.conformance.peers import (
     Agent,
     DubboProvider,
@@ -21,6 +26,7 @@ from tests.conformance.peers import (
     dubbo27_provider,
     dubbo33_provider,
 )
+from tests.support.kube import BIN_DIR as KUBE_BIN
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -89,10 +95,39 @@ def mesh() -> Iterator[Mesh]:
                 provider.stop()
 
 
+STANDALONE: dict[str, str] = {}
+"""Per istiod peer: "" when it runs without Kubernetes, else why not (probed once a session)."""
+
+
+def standalone_problem(peer: str, mesh: Mesh) -> str:
+    if peer not in STANDALONE:
+        STANDALONE[peer] = probe_standalone(peer, mesh.agent.xds_address)
+    return STANDALONE[peer]
+
+
+def kube_for_istiod(request: pytest.FixtureRequest) -> Path:
+    """The real API server of the k8s tests (scripts/build-kube.sh), with istiod's namespaces."""
+    if not (KUBE_BIN / "kube-apiserver").exists() and not os.environ.get(
+        "DUBBOMESH_TEST_KUBECONFIG"
+    ):
+        pytest.skip(f"istiod needs a Kubernetes API server here; not built in {KUBE_BIN}")
+    cluster = request.getfixturevalue("kube_apiserver")
+    core = CoreV1Api(cluster.api)
+    for name in ("istio-system", "dubbo"):
+        with contextlib.suppress(ApiException):
+            core.create_namespace(V1Namespace(metadata=V1ObjectMeta(name=name)))
+    return Path(cluster.admin_kubeconfig)
+
+
 @pytest.fixture(scope="session", params=["istiod-current", "istiod-1.23"])
 def istiod(request: pytest.FixtureRequest, mesh: Mesh) -> Iterator[Istiod]:
-    """A real istiod per built release, reading config only from the agent's xDS stream."""
+    """A real istiod per built release, reading config ONLY from the agent's xDS stream:
+    standalone when that release can run without Kubernetes, else with the real API server of
+    the k8s tests as its service registry (still no Kubernetes config source)."""
     require_peer(request.param)
-    server = Istiod(request.param, mesh.agent.xds_address).start()
+    kubeconfig = None
+    if standalone_problem(request.param, mesh):
+        kubeconfig = kube_for_istiod(request)
+    server = Istiod(request.param, mesh.agent.xds_address, kubeconfig=kubeconfig).start()
     yield server
     server.stop()

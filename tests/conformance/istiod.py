@@ -29,6 +29,10 @@ class Istiod:
     http_port: int = field(default_factory=free_port)
     monitoring_port: int = field(default_factory=free_port)
     https_port: int = field(default_factory=free_port)
+    kubeconfig: Path | None = None
+    """None: standalone (``--registries=``). Else a real API server: ``--registries=Kubernetes``,
+    still with our xDS stream as the ONLY config source (istiod at the pinned commits panics
+    without a Kubernetes client, see docs/compatibility.md)."""
     process: Process | None = None
 
     @property
@@ -58,9 +62,10 @@ class Istiod:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         mesh = LOG_DIR / f"mesh-{self.peer}-{self.grpc_port}.yaml"
         mesh.write_text(self.mesh_config())
+        registries = "--registries=" if self.kubeconfig is None else "--registries=Kubernetes"
         argv = [
             str(binary), "discovery",
-            "--registries=",
+            registries,
             f"--meshConfig={mesh}",
             f"--grpcAddr=127.0.0.1:{self.grpc_port}",
             f"--httpAddr=127.0.0.1:{self.http_port}",
@@ -70,6 +75,8 @@ class Istiod:
             "--domain=cluster.local",
             "--keepaliveMaxServerConnectionAge=30m",
         ]  # fmt: skip
+        if self.kubeconfig is not None:
+            argv += [f"--kubeconfig={self.kubeconfig}", "--clusterID=Kubernetes"]
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(LOG_DIR),
@@ -114,3 +121,25 @@ class Istiod:
     @property
     def log_path(self) -> Path | None:
         return self.process.log_path if self.process else None
+
+
+NO_KUBE_PANIC = "multicluster.(*Controller).ConfigCluster"
+"""The stack frame of istiod's nil-pointer panic when it runs without any Kubernetes client: the
+krt ServiceEntry controller reads namespaces from the config cluster unconditionally."""
+
+
+def probe_standalone(peer: str, config_source: str, timeout: float = 120.0) -> str:
+    """Start ``peer`` standalone once: "" when it becomes ready, else the reason it cannot."""
+    server = Istiod(peer, config_source)
+    try:
+        server.start(timeout)
+    except (AssertionError, TimeoutError) as exc:
+        log = server.process.log_text() if server.process else ""
+        if NO_KUBE_PANIC in log:
+            return (
+                f"{peer} panics without Kubernetes (nil multicluster controller: {NO_KUBE_PANIC})"
+            )
+        return f"{peer} did not become ready standalone: {exc}"
+    finally:
+        server.stop()
+    return ""

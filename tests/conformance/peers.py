@@ -46,7 +46,9 @@ def build_info(name: str) -> dict[str, str]:
     out = PEERS / name
     blocked = out / "BLOCKED"
     if blocked.exists():
-        raise PeerUnavailable(f"peer {name} BLOCKED:\n{blocked.read_text()}")
+        lines = [ln.strip() for ln in blocked.read_text().splitlines() if ln.strip()]
+        detail = " | ".join(ln for ln in lines if ln.startswith(("step:", "command:", '"Error"')))
+        raise PeerUnavailable(f"peer {name} BLOCKED ({detail or lines[-1]}); see {blocked}")
     info = out / "BUILD-INFO"
     if not info.exists():
         raise PeerUnavailable(f"peer {name} not built: run `make peers` (scripts/build-peers.sh)")
