@@ -10,6 +10,7 @@ late event cannot resurrect them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -172,8 +173,9 @@ class ObjectCache:
                         self._apply_event(json.loads(line))
                 tg.cancel_scope.cancel()
         finally:
-            for resp in holder:
-                resp.shutdown() if hasattr(resp, "shutdown") else resp.close()
+            for resp in holder:  # unblock the reader thread if it is still streaming
+                with contextlib.suppress(Exception):  # already released to the pool: fine
+                    resp.shutdown()
         self.observer.request("GET", path, 200 if not failure else 0)
         if failure:
             exc = failure[0]

@@ -138,6 +138,10 @@ class LeaderElector:
     async def _attempt(self) -> bool:
         try:
             return await self.try_acquire_or_renew()
+        except errors.Forbidden as exc:
+            log.error("lease %s: %s", self.settings.lease_name, exc)
+            self.observer.problem(f"cannot use lease {self.settings.lease_name!r}: {exc}")
+            return False
         except errors.K8sError as exc:
             log.debug("lease attempt failed: %s", exc)
             return False

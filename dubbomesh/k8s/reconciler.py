@@ -106,6 +106,8 @@ class Reconciler:
                     await self.reconcile_once(self.intent)
                 wake = [t for t in (self._retry_at, self._next_deadline) if t is not None]
                 timeout = self.settings.resync_period
+                if self.identities is not None:  # pods are listed, not watched: look again
+                    timeout = min(timeout, self.settings.pod_lookup_ttl)
                 if wake:
                     timeout = max(0.0, min(min(wake) - self.clock(), timeout))
                 with anyio.move_on_after(timeout):

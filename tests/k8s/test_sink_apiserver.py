@@ -192,3 +192,25 @@ async def test_rejected_objects_are_reported_and_the_rest_proceeds(
         ("ServiceEntry", "Bad_Name"),
         ("ServiceEntry", "bad-label"),
     }
+
+
+async def test_watches_are_renewed_and_keep_detecting_edits(
+    kube_apiserver: KubeCluster, kube_namespace: tuple[str, Path]
+) -> None:
+    ns, kubeconfig = kube_namespace
+    api = kube_apiserver.custom()
+    async with running_sink(fast_settings(ns, kubeconfig, watch_timeout=1)) as sink:
+        sink.publish(intent(service_entry("w", "10.0.0.1")))
+        await sink.settle()
+        gets = sink.observer.requests["GET"]
+        # Each server-side watch timeout ends a stream (counted as one GET); wait for several.
+        await eventually(lambda: sink.observer.requests["GET"] >= gets + 6, what="watch renewals")
+        await anyio.to_thread.run_sync(
+            lambda: api.delete_namespaced_custom_object(
+                "networking.istio.io", "v1", ns, "serviceentries", "w"
+            )
+        )
+        await eventually_async(
+            lambda: "w" in kube_apiserver.objects("ServiceEntry", ns), what="recreated"
+        )
+        assert sink.observer.problems == []
