@@ -156,12 +156,12 @@ ROWS: list[tuple[str, list[P]]] = [
             ),
             P(
                 "Decode errors",
-                "Provider/override nodes currently rejected, by reason "
-                "(/debug/catalog names them).",
-                "bars",
-                "none",
+                "Registry nodes the catalog builder rejected or doubted, per second, by reason "
+                "(/debug/catalog lists recent examples).",
+                "ts",
+                "ops",
                 8,
-                ((now("dubbomesh_decode_errors", by="reason"), "{{reason}}"),),
+                ((per_s("dubbomesh_decode_errors_total", "reason"), "{{reason}}"),),
             ),
             P(
                 "Rendering problems",

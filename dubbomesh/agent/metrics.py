@@ -75,9 +75,10 @@ class Metrics:
             namespace=ns,
             registry=r,
         )
-        self.decode_errors = Gauge(
+        self.decode_errors = Counter(
             "decode_errors",
-            "Provider/override nodes currently rejected by the decoder, by reason.",
+            "Registry nodes the catalog builder rejected or doubted, by reason "
+            "(malformed-name, unroutable, interface-mismatch, bad-rule...).",
             ["reason"],
             namespace=ns,
             registry=r,

@@ -8,10 +8,11 @@ metrics, readiness details and propagation-latency observations.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dubbomesh.agent.metrics import Metrics
 from dubbomesh.agent.status import AgentStatus, RegistryStatus
+from dubbomesh.dubbo.builder import CatalogBuilder
 from dubbomesh.dubbo.model import Catalog
 from dubbomesh.mesh.intent import Kind, MeshIntent
 from dubbomesh.zk.observer import ConnectionState, PassReason, SessionEvent
@@ -87,9 +88,10 @@ class ZkMetrics:
 class PipelineMetrics:
     """Catalog and intent stage metrics."""
 
-    def __init__(self, metrics: Metrics, builder: Any) -> None:
+    def __init__(self, metrics: Metrics, builder: CatalogBuilder) -> None:
         self.m = metrics
         self.builder = builder
+        self._problems: dict[str, int] = {}
 
     def catalog_published(self, catalog: Catalog, events: int) -> None:
         self.m.catalog_versions.inc()
@@ -97,11 +99,12 @@ class PipelineMetrics:
         self.m.catalog_services.set(len(catalog))
         self.m.catalog_endpoints.set(catalog.endpoint_count)
         self.m.catalog_stale.set(1 if catalog.stale else 0)
-        errors = getattr(self.builder, "decode_error_counts", None)
-        if callable(errors):
-            self.m.decode_errors.clear()
-            for reason, count in errors().items():
-                self.m.decode_errors.labels(reason).set(count)
+        problems: dict[str, int] = self.builder.stats.problems
+        for reason, count in problems.items():
+            delta = count - self._problems.get(reason, 0)
+            if delta > 0:
+                self.m.decode_errors.labels(reason).inc(delta)
+        self._problems = dict(problems)
 
     def intent_published(self, intent: MeshIntent) -> None:
         for kind in Kind:

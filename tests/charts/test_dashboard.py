@@ -123,7 +123,7 @@ class Churn:
 
     def _run(self) -> None:
         iface = "org.example.ChurnService"
-        url = provider_url("dubbo", "127.0.0.60", 20880, iface)
+        url = provider_url("tri", "127.0.0.60", 50051, iface)  # an interface-level entry
         while not self.stop.is_set():
             path = register(self.client, f"/dubbo/{iface}/providers", url)
             self.stop.wait(0.3)  # the churn rate itself, not a wait for a condition
