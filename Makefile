@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint unit bench bench-quick peers kube conformance clean
+.PHONY: setup demo test lint tools unit bench peers kube conformance clean
 
 $(BIN)/dubbomesh: pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
@@ -15,10 +15,18 @@ setup: $(BIN)/dubbomesh
 demo: setup
 	$(BIN)/dubbomesh demo
 
-## Second command: lint, types, layering, then the whole test suite (real ZooKeeper included).
-test: setup lint
+## Second command: lint, types, layering, the real peers (built once, cached outside the repo),
+## the whole test suite, and the benchmarks in quick (smoke) mode.
+test: setup lint tools
 	bash scripts/pytest.sh
 	$(BIN)/python -m bench --quick
+
+## Real test peers, cached in $${DUBBOMESH_CACHE:-~/.cache/dubbomesh}: helm and Prometheus for the
+## chart and dashboard tests, kube-apiserver + etcd, istiod releases and Apache Dubbo providers.
+tools:
+	bash scripts/setup-ci-extras.sh
+	bash scripts/build-kube.sh
+	bash scripts/build-peers.sh
 
 lint: setup
 	$(BIN)/ruff check dubbomesh tests bench
