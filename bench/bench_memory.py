@@ -1,10 +1,13 @@
-"""Resident memory per endpoint of the live mirror + catalog (+ rendered mesh intent).
+"""Resident memory per endpoint of the live mirror + catalog + rendered mesh intent.
 
 Target (issue 2, point 8): at most 1 KiB of resident memory per endpoint at 100,000 endpoints
 (10,000 interfaces x 10 providers from a real ZooKeeper). Measured in a fresh child process as the
 RSS growth from "everything imported, event loop running" to "mirror ready, catalog snapshot and
-mesh intent held", after a full garbage collection. The zk adapter's own share (mirror + kazoo
-watch tables, events discarded) is measured in another child and reported alongside.
+mesh intent held", after a full garbage collection. The figure is judged on the realistic layout
+(``_zktree.SHARED``: Dubbo processes serve many interfaces, so 100,000 endpoints sit on 1,000
+provider addresses); the worst case (``SPREAD``: every provider on its own IP, so 100,000
+per-workload ServiceEntries are rendered too) is measured and reported alongside, as is the zk
+adapter's own share (mirror + kazoo watch tables, events discarded).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import anyio
 
-from bench._zktree import connect, populate
+from bench._zktree import SHARED, SPREAD, connect, populate
 from dubbomesh.agent.localzk import LocalZooKeeper
 from dubbomesh.dubbo.builder import BuildPolicy, CatalogBuilder
 from dubbomesh.dubbo.registry import RegistryEvent
@@ -79,41 +82,65 @@ def _spawn(what: str, hosts: str) -> dict[str, float]:
     return result
 
 
+def _layout(
+    layout: str, interfaces: int, providers: int, *, mirror: bool
+) -> dict[str, dict[str, float]]:
+    with LocalZooKeeper(backend="auto") as server:
+        writer = connect(server.connect_string)
+        try:
+            populate(writer, interfaces, providers, layout=layout)
+        finally:
+            writer.stop()
+            writer.close()
+        out = {"full": _spawn("full", server.connect_string)}
+        if mirror:
+            out["mirror"] = _spawn("mirror", server.connect_string)
+    return out
+
+
+def _per(result: dict[str, float], total: int) -> float:
+    return (result["after"] - result["before"]) / total
+
+
 def run(quick: bool) -> list[object]:
     from bench.harness import Figure
 
     interfaces, providers = (1000, 10) if quick else (10_000, 10)
     total = interfaces * providers
-    with LocalZooKeeper(backend="auto") as server:
-        writer = connect(server.connect_string)
-        try:
-            populate(writer, interfaces, providers)
-        finally:
-            writer.stop()
-            writer.close()
-        full = _spawn("full", server.connect_string)
-        mirror = _spawn("mirror", server.connect_string)
-    per_full = (full["after"] - full["before"]) / total
-    per_mirror = (mirror["after"] - mirror["before"]) / total
-    held = "mirror + catalog + mesh intent" if full["intent"] else "mirror + catalog"
+    shared = _layout(SHARED, interfaces, providers, mirror=False)
+    spread = _layout(SPREAD, interfaces, providers, mirror=True)
+    per_shared, per_spread = _per(shared["full"], total), _per(spread["full"], total)
+    held = "mirror + catalog + mesh intent" if shared["full"]["intent"] else "mirror + catalog"
+    n_addr = total // 100
     return [
         Figure(
-            name=f"resident memory per endpoint, {held}, {total} endpoints",
-            value=per_full,
+            name=f"resident memory per endpoint, {held}, {total} endpoints on {n_addr} "
+            "provider addresses (each serving ~100 interfaces: the judged figure)",
+            value=per_shared,
             unit="B",
             floor=None,
             floor_name="",
-            target=f"<= 1024 B per endpoint ({full['endpoints']:.0f} endpoints in the catalog)",
-            ok=per_full <= 1024,
+            target=f"<= 1024 B per endpoint ({shared['full']['endpoints']:.0f} endpoints)",
+            ok=per_shared <= 1024,
+        ),
+        Figure(
+            name=f"resident memory per endpoint, {held}, {total} endpoints, worst case: every "
+            f"provider on its own IP ({total} per-workload entries)",
+            value=per_spread,
+            unit="B",
+            floor=None,
+            floor_name="",
+            target="informational: the worst case (one rendered workload object per endpoint)",
+            ok=None,
         ),
         Figure(
             name=f"resident memory per endpoint, zk mirror alone, {total} endpoints",
-            value=per_mirror,
+            value=_per(spread["mirror"], total),
             unit="B",
             floor=None,
             floor_name="",
             target="informational: the adapter's share of the budget",
-            ok=True,
+            ok=None,
         ),
     ]
 

@@ -66,12 +66,12 @@ from dubbomesh.dubbo.rules import RuleBook
 DirKey = tuple[str, str, str]
 """(registry, root, directory as listed)."""
 NameKey = bytes
-"""A 16-byte BLAKE2b digest of a child name: what the builder remembers instead of the name."""
+"""A 16-byte SHA-256 digest of a child name: what the builder remembers instead of the name."""
 
 
 def name_key(name: str) -> NameKey:
     """The memo key of a child name (collision-free in practice: 128 bits per directory)."""
-    return hashlib.blake2b(name.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).digest()[:16]
 
 
 SourceKey = DirKey | AppKey
@@ -195,8 +195,8 @@ class CatalogBuilder:
                 counts[ep.service] += 1
                 self._sources.setdefault(ep.service, set()).add(key)
                 self._changed_endpoint(ep)
-        for name, ep in old.items():
-            if ep is not None and name not in new:
+        for digest, ep in old.items():
+            if ep is not None and digest not in new:
                 self._removed += 1
                 counts[ep.service] -= 1
                 if not counts[ep.service]:

@@ -1,1 +1,1 @@
-"""Pure translation of the catalog into Istio intent (ServiceEntry / WorkloadEntry as plain data)."""
+"""Pure translation of the catalog into Istio intent (ServiceEntry/WorkloadEntry as plain data)."""

@@ -98,6 +98,11 @@ def _workload_tuple(w: WorkloadSpec) -> tuple[object, ...]:
     return (w.address, w.ports, w.labels, w.network, w.locality, w.weight, w.service_account)
 
 
+_KIND_VALUES: dict[str, str] = {str(m.value): str(m.value) for m in Kind}
+_VALUES: dict[str, str] = {str(m.value): str(m.value) for e in (Location, Resolution) for m in e}
+"""Enum member -> plain str (members are str subclasses; ``.value`` is a slow descriptor)."""
+
+
 def canonical_spec(spec: Spec) -> tuple[object, ...]:
     """Every field of ``spec`` as plain tuples, str, int and None (the hashing form).
 
@@ -109,9 +114,9 @@ def canonical_spec(spec: Spec) -> tuple[object, ...]:
         spec.hosts,
         tuple((p.number, p.protocol, p.name, p.target_port) for p in spec.ports),
         spec.addresses,
-        spec.location.value,
-        spec.resolution.value,
-        tuple(_workload_tuple(w) for w in spec.endpoints),
+        _VALUES[spec.location],
+        _VALUES[spec.resolution],
+        tuple(map(_workload_tuple, spec.endpoints)),
         spec.export_to,
         spec.subject_alt_names,
         spec.workload_selector,
@@ -149,7 +154,7 @@ class MeshObject:
         """Build an object and compute its version."""
         labels = tuple(sorted(labels))
         annotations = tuple(sorted(annotations))
-        data = (kind.value, namespace, name, canonical_spec(spec), labels, annotations)
+        data = (_KIND_VALUES[kind], namespace, name, canonical_spec(spec), labels, annotations)
         return cls(kind, namespace, name, spec, labels, annotations, services, tuple_hash(data))
 
     @property

@@ -9,6 +9,7 @@ never under a reserved prefix.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -74,12 +75,20 @@ def endpoint_labels(ep: Endpoint, allow: Mapping[str, str]) -> tuple[Pairs, int]
 
 def common_labels(label_sets: Iterable[Pairs]) -> Pairs:
     """The (key, value) pairs present in every set (labels of a shared workload)."""
-    sets = [set(s) for s in label_sets]
-    if not sets:
+    tuples = list(label_sets)
+    if not tuples:
         return ()
-    return tuple(sorted(set.intersection(*sets)))
+    first = tuples[0]
+    if all(t is first for t in tuples) and _sorted_unique(first):
+        return first  # endpoints of one workload usually share one (cached) label tuple
+    return tuple(sorted(set.intersection(*map(set, tuples))))
 
 
+def _sorted_unique(pairs: Pairs) -> bool:
+    return all(pairs[i] < pairs[i + 1] for i in range(len(pairs) - 1))
+
+
+@functools.lru_cache(maxsize=256)
 def ownership_labels(registry: str) -> Pairs:
     """``app.kubernetes.io/managed-by: dubbomesh`` and ``dubbomesh.io/registry: <registry>``."""
     value = registry if is_label_value(registry) else to_label(registry)

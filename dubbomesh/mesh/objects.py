@@ -80,13 +80,13 @@ class ObjectTable:
                 del self._claimants[key]
             self._settle(key, source, new)
         for key in new:
-            claimants = self._claimants.get(key)
-            if claimants is None or claimants == source:
+            found = self._claimants.get(key)
+            if found is None or found == source:
                 self._claimants[key] = source
-            elif isinstance(claimants, set):
-                claimants.add(source)
+            elif isinstance(found, set):
+                found.add(source)
             else:
-                self._claimants[key] = {claimants, source}
+                self._claimants[key] = {found, source}
             self._settle(key, source, new)
 
     def _output(self, source: SourceId, key: Key) -> MeshObject:

@@ -139,12 +139,12 @@ class Renderer:
                         del self._sid_units[sid]
                 if new:
                     self._unit_eps[key] = new
+                    by_address: dict[str, list[Endpoint]] = {}
                     for ep in new:
-                        dirty_addrs.add(ep.address)
-                    for address in {ep.address for ep in new}:
-                        self._addr_units.setdefault(address, {})[key] = tuple(
-                            ep for ep in new if ep.address == address
-                        )
+                        by_address.setdefault(ep.address, []).append(ep)
+                    dirty_addrs.update(by_address)
+                    for address, at in by_address.items():
+                        self._addr_units.setdefault(address, {})[key] = tuple(at)
         for address in dirty_addrs:
             if not self._addr_units.get(address):
                 self._addr_units.pop(address, None)

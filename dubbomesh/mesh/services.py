@@ -27,6 +27,7 @@ from dubbomesh.mesh.intent import (
     WorkloadSpec,
 )
 from dubbomesh.mesh.labels import ownership_labels
+from dubbomesh.mesh.naming import IPV4
 from dubbomesh.mesh.ports import needs_address, service_port
 from dubbomesh.mesh.settings import SERVICE_KEY_ANNOTATION, AddressStrategy, MeshSettings
 
@@ -52,9 +53,13 @@ class ServiceUnit:
         return f"{self.sid.key}@{self.registry}"
 
 
-@functools.lru_cache(maxsize=65536)
 def is_ip(address: str) -> bool:
     """STATIC entries accept only IP endpoints."""
+    return bool(IPV4.fullmatch(address)) or _is_other_ip(address)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_other_ip(address: str) -> bool:
     try:
         ipaddress.ip_address(address)
     except ValueError:

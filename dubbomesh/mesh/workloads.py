@@ -19,12 +19,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 
-from dubbomesh.dubbo.model import Endpoint
+from dubbomesh.dubbo.model import Endpoint, ServiceId
 from dubbomesh.mesh.intent import (
     Kind,
     Location,
     MeshObject,
     Pairs,
+    PortSpec,
     Problem,
     Resolution,
     ServiceEntrySpec,
@@ -119,10 +120,14 @@ def _tcp_entry(
                 )
             )
             continue
-        ports[ep.port] = workload_port(ep.protocol, ep.port, settings)
+        ports[ep.port] = _port(ep.protocol, ep.port, settings)
     if not ports:
         return None
     tcp_eps = [ep for _, ep in group if ep.port in ports]
+    if len(tcp_eps) == 1:  # the worst case (one provider per IP) is also the most frequent one
+        services: tuple[ServiceId, ...] = (tcp_eps[0].service,)
+    else:
+        services = tuple(sorted({ep.service for ep in tcp_eps}))
     spec = ServiceEntrySpec(
         hosts=(host,),
         ports=tuple(ports[n] for n in sorted(ports)),
@@ -145,8 +150,22 @@ def _tcp_entry(
         spec,
         labels=ownership_labels(min(ep.registry for ep in tcp_eps)),
         annotations=((ADDRESS_ANNOTATION, address),),
-        services=tuple(sorted({ep.service for ep in tcp_eps})),
+        services=services,
     )
+
+
+_PORTS: dict[tuple[str, int, str, bool], PortSpec] = {}
+
+
+def _port(protocol: str, number: int, settings: MeshSettings) -> PortSpec:
+    """``workload_port``, shared: every provider on port 20880 gets the same immutable value."""
+    key = (protocol, number, settings.istio_protocols.get(protocol, "TCP"), settings.aeraki)
+    found = _PORTS.get(key)
+    if found is None:
+        if len(_PORTS) > 4096:
+            _PORTS.clear()
+        found = _PORTS[key] = workload_port(protocol, number, settings)
+    return found
 
 
 def _workload_entries(
