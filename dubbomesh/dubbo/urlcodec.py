@@ -253,15 +253,15 @@ def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dic
         query = query.replace("%2C", ",")
     parts = query.split("%26")
     params: dict[str, str] = {}
-    for part in parts:  # the hottest loop: a plain loop beats dict(map(...)), checks come after
-        key, _, value = part.partition("%3D")
+    for part in parts:  # the hottest loop: a plain loop beats dict(map(...))
+        key, sep, value = part.partition("%3D")
+        if not sep:  # a bare key or an empty part: Java's odd rules, the general path
+            return None
         params[key] = value
-    if "" in params or "" in params.values():  # maybe a bare key or an empty part: look closer
-        for part in parts:
-            key, sep, _ = part.partition("%3D")
-            if not (sep and key):  # Java's odd rules for those: the general path
-                return None
-    # Every '%' left is in a key or value (a malformed or lower-case one included): check those.
+    if "" in params:  # "=v": likewise
+        return None
+    # Every part has a '=', so every '%' beyond the n-1 '&' and n '=' is in a key or value (a
+    # malformed or lower-case one included): check those.
     if "+" in query or query.count("%") != 2 * len(parts) - 1:
         for key, value in params.items():
             if "%" in key or "+" in key:

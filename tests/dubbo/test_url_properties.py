@@ -145,3 +145,18 @@ def test_fast_path_agrees_with_reference_on_mangled_names(
     assert fast.url == reference.url
     assert fast.error == reference.error
     assert {w.code for w in fast.warnings} == {w.code for w in reference.warnings}
+
+
+_PARTS = st.sampled_from(
+    ["a", "b=", "a=1", "=x", "", "k==v", "default.a=2", "default.c=3", "c=%3D", "m=x,y", "n=a b",
+     "rule=x%3Dy", "w=中", "v=%C3", "p=q%2Br", "e=%7E", "z=;"]
+)  # fmt: skip
+
+
+@given(st.lists(_PARTS, max_size=8), st.sampled_from(["&", ";"]))
+def test_fast_path_agrees_with_reference_on_odd_queries(parts: list[str], sep: str) -> None:
+    name = encode_component("dubbo://10.0.0.1:20880/com.acme.Foo?" + sep.join(parts))
+    fast = decode_node(name)
+    reference = url_module._decode_node_general(name, None)
+    assert fast.url == reference.url
+    assert {w.code for w in fast.warnings} == {w.code for w in reference.warnings}
