@@ -100,16 +100,18 @@ def names(count: int, seed: int = 7) -> list[tuple[str, str]]:
     return out
 
 
-def _rate(
-    fn: Callable[[list[tuple[str, str]]], object], data: list[tuple[str, str]], rounds: int
-) -> float:
-    """Best names per CPU-second over ``rounds`` passes."""
-    best = float("inf")
+def _rates(
+    fns: list[Callable[[list[tuple[str, str]]], object]], data: list[tuple[str, str]], rounds: int
+) -> list[float]:
+    """Best names per CPU-second of each function; rounds interleave the functions so that all
+    of them see the same machine load."""
+    best = [float("inf")] * len(fns)
     for _ in range(rounds):
-        start = time.process_time()
-        fn(data)
-        best = min(best, time.process_time() - start)
-    return len(data) / max(best, 1e-9)
+        for i, fn in enumerate(fns):
+            start = time.process_time()
+            fn(data)
+            best[i] = min(best[i], time.process_time() - start)
+    return [len(data) / max(b, 1e-9) for b in best]
 
 
 def _decode_all(data: list[tuple[str, str]]) -> object:
@@ -137,9 +139,7 @@ def run(quick: bool) -> list[Figure]:
     errors = sum(decode_node(n, directory=d).error is not None for d, n in data)
     if errors:
         raise AssertionError(f"{errors} benchmark names failed to decode")
-    floor = _rate(_floor_all, data, rounds)
-    fast = _rate(_decode_all, data, rounds)
-    reference = _rate(_reference_all, data, rounds)
+    floor, fast, reference = _rates([_floor_all, _decode_all, _reference_all], data, rounds)
     floor_name = "bare unquote_plus + str.split"
     return [
         Figure(

@@ -340,14 +340,16 @@ def decode_node(name: str, *, directory: str | None = None) -> Decoded:
     ``directory`` is the (still encoded) interface directory the child was listed under; a URL
     whose interface differs gets an ``interface-mismatch`` warning.
     """
-    text, warnings = _sanitized(name)
+    text, warnings = (name, []) if name.isascii() else _sanitized(name)
     try:
         fast = parse_node_fast(text, warnings)
     except UrlError:
         fast = None
-    if fast is not None:
-        return _check(name, _make(fast), warnings, directory)
-    return _decode_node_general(name, directory)
+    if fast is None:
+        return _decode_node_general(name, directory)
+    (protocol, username, password, host, port, path), params = fast
+    url = DubboUrl(protocol, username, password, host, port, path, MappingProxyType(params))
+    return _check(name, url, warnings, directory)
 
 
 def _decode_node_general(name: str, directory: str | None) -> Decoded:
