@@ -95,13 +95,19 @@ def _verdict(ok: bool | None) -> str:
     return "-" if ok is None else ("OK" if ok else "MISS")
 
 
+def _floor(figure: Figure) -> str:
+    text = fmt(figure.floor) if figure.floor else "-"
+    name = figure.floor_name.strip("() ")
+    return f"{text} ({name})" if name else text
+
+
 def rows(result: ModuleResult) -> list[list[str]]:
     """Table rows: figure, value, floor, ratio, target, ok."""
     return [
         [
             f.name,
             f"{fmt(f.value)} {f.unit}",
-            f"{fmt(f.floor)} ({f.floor_name})" if f.floor is not None else "-",
+            _floor(f),
             fmt(f.ratio),
             f.target,
             _verdict(f.ok),
