@@ -178,6 +178,13 @@ class DubboUrl:
             host = self.endpoint_address
         return _host_kind(host) == ""
 
+    def is_routable(self, *, allow_loopback: bool = False) -> bool:
+        """:attr:`routable`, or, with ``allow_loopback`` (``--allow-loopback-endpoints``), also a
+        loopback host with a usable port."""
+        if self.routable:
+            return True
+        return allow_loopback and 0 < self.port <= 65535 and self.is_loopback
+
     @property
     def timestamp_ms(self) -> int | None:
         """``timestamp`` in ms; dubbo-go writes 10-digit SECONDS, converted here. None if absent."""

@@ -225,3 +225,12 @@ def test_urls_are_hashable_values() -> None:
     assert a == b
     assert len({a, b}) == 1
     assert a != parse_url("dubbo://10.0.0.1:20880/com.acme.Foo?a=1&b=3")
+
+
+def test_loopback_endpoints_only_when_allowed() -> None:
+    loop = parse_url("dubbo://127.0.0.1:20880/com.acme.Foo")
+    assert not loop.is_routable()
+    assert loop.is_routable(allow_loopback=True)
+    assert not parse_url("dubbo://127.0.0.1/com.acme.Foo").is_routable(allow_loopback=True)
+    assert not parse_url("dubbo://0.0.0.0:1/com.acme.Foo").is_routable(allow_loopback=True)
+    assert parse_url("dubbo://10.0.0.1:1/com.acme.Foo").is_routable()
