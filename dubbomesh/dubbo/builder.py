@@ -26,6 +26,7 @@ interface-level record, then the registry that sorts first. Weight: override, el
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ from dubbomesh.dubbo.overrides import (
     rule_names_for,
 )
 from dubbomesh.dubbo.problems import BuildProblem, ProblemLog
-from dubbomesh.dubbo.providers import Interner, decode_provider
+from dubbomesh.dubbo.providers import Interner, NodeOutcome, decode_endpoint
 from dubbomesh.dubbo.registry import (
     BadNode,
     ConfigRuleChanged,
@@ -75,6 +76,11 @@ def name_key(name: str) -> NameKey:
 
 
 SourceKey = DirKey | AppKey
+
+
+_UNSEEN = object()
+_SERIALS = itertools.count(1)
+"""Snapshot serial numbers, unique in the process (several builders may feed one renderer)."""
 
 
 class UnknownRegistryError(ValueError):
@@ -185,16 +191,24 @@ class CatalogBuilder:
             old = {}
         counts = self._dir_counts.setdefault(key, Counter())
         new: dict[NameKey, Endpoint | None] = {}
+        added: list[Endpoint] = []
+        known = old.get
         for name in children:
             digest = name_key(name)
-            if digest in old:
-                new[digest] = old[digest]
-                continue
-            ep = new[digest] = self._decode(key, name)
-            if ep is not None:
-                counts[ep.service] += 1
-                self._sources.setdefault(ep.service, set()).add(key)
-                self._changed_endpoint(ep)
+            ep = known(digest, _UNSEEN)
+            if ep is _UNSEEN:
+                ep = self._decode(key, name)
+                if ep is not None:
+                    added.append(ep)
+            new[digest] = ep  # type: ignore[assignment]
+        if added:
+            counts.update(ep.service for ep in added)
+            for sid in {ep.service for ep in added}:
+                self._sources.setdefault(sid, set()).add(key)
+                self._dirty.add(sid)
+            if self._apps.templated:
+                for ep in added:
+                    self._changed_endpoint(ep)
         for digest, ep in old.items():
             if ep is not None and digest not in new:
                 self._removed += 1
@@ -224,7 +238,7 @@ class CatalogBuilder:
 
     def _decode(self, key: DirKey, name: str) -> Endpoint | None:
         registry, root, directory = key
-        out = decode_provider(
+        out = decode_endpoint(
             name,
             directory=directory,
             registry=registry,
@@ -232,13 +246,15 @@ class CatalogBuilder:
             volatile=self.policy.volatile_params,
             intern=self._intern,
         )
-        if out.warnings or out.skip:
-            subject = f"/{root}/{directory}/providers/{name}"
-            for warning in out.warnings:
-                if warning.code not in ("loopback-host", "unroutable-host"):
-                    self._log.add(warning.code, registry, subject, warning.text)
-            if out.skip and out.skip != "empty-marker":
-                self._log.add(out.skip, registry, subject, out.detail)
+        if type(out) is Endpoint:
+            return out
+        assert isinstance(out, NodeOutcome)
+        subject = f"/{root}/{directory}/providers/{name}"
+        for warning in out.warnings:
+            if warning.code not in ("loopback-host", "unroutable-host"):
+                self._log.add(warning.code, registry, subject, warning.text)
+        if out.skip and out.skip != "empty-marker":
+            self._log.add(out.skip, registry, subject, out.detail)
         return out.endpoint
 
     def _touch(self, scope: tuple[str, str], registry: str) -> None:
@@ -281,7 +297,8 @@ class CatalogBuilder:
         )
         services, versions = self._services, self._versions
         reorder = False
-        for sid in self._dirty:
+        touched = list(self._dirty)
+        for sid in touched:
             service = self._build(sid)
             prior = services.get(sid)
             if prior is not None:
@@ -300,8 +317,14 @@ class CatalogBuilder:
         if self._removed > max(10_000, len(self._intern) // 4):
             self._intern.rebuild(list(self._raw_endpoints()))  # drop parts of dead endpoints
             self._removed = 0
+        previous = self._catalog.serial if self._catalog is not None else 0
         self._catalog = Catalog(
-            MappingProxyType(dict(self._services)), versions.version, complete, False
+            MappingProxyType(dict(self._services)),
+            versions.version,
+            complete,
+            False,
+            serial=next(_SERIALS),
+            since=(previous, frozenset(touched)) if previous else None,
         )
         return self._catalog
 

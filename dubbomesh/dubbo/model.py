@@ -111,10 +111,16 @@ class ServiceId:
     version: str = ""
     _key: str = field(init=False, repr=False, compare=False)
     """The service key, computed once (it is part of every endpoint identity)."""
+    _hash: int = field(init=False, repr=False, compare=False)
+    """Cached: ServiceIds are dictionary keys on every hot path of the builder and renderer."""
 
     def __post_init__(self) -> None:
         out = f"{self.group}/{self.interface}" if self.group else self.interface
         object.__setattr__(self, "_key", f"{out}:{self.version}" if self.version else out)
+        object.__setattr__(self, "_hash", hash((self.interface, self.group, self.version)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def key(self) -> str:
@@ -256,6 +262,12 @@ class Catalog:
     version: str = ""
     complete: bool = False
     stale: bool = False
+    serial: int = field(default=0, compare=False, repr=False)
+    """A process-wide unique number of this snapshot (0: none). Not content: see ``since``."""
+    since: tuple[int, frozenset[ServiceId]] | None = field(default=None, compare=False, repr=False)
+    """A hint for incremental consumers: (serial of the previous snapshot of the same builder,
+    every service that may differ from it). A consumer that last saw exactly that serial need only
+    look at those services; anyone else compares everything."""
 
     @classmethod
     def create(
@@ -284,6 +296,14 @@ class Catalog:
     def endpoint_count(self) -> int:
         """Total endpoints over all services."""
         return sum(len(s.endpoints) for s in self.services.values())
+
+    def touched_since(self, serial: int) -> frozenset[ServiceId] | None:
+        """Services that may differ from the snapshot numbered ``serial``; None when unknown."""
+        if serial and serial == self.serial:
+            return frozenset()
+        if serial and self.since is not None and self.since[0] == serial:
+            return self.since[1]
+        return None
 
     def diff(self, newer: Catalog) -> CatalogDiff:
         """What changed from ``self`` to ``newer``."""

@@ -91,26 +91,26 @@ def endpoint_from_url(
     pairs = [kv for kv in raw.items() if kv[0] not in volatile]
     pairs.sort()
     params = tuple(pairs)
-    shared = intern.get(params)
+    table = intern._table
+    shared = table.get(params)
     if shared is None:  # first time these params are seen: share their pairs with others
         shared = intern(tuple(intern(p) for p in params))
     get = raw.get
+    share = table.setdefault
     return Endpoint(
-        service=intern.service(
-            get("interface") or url.path, get("group") or "", get("version") or ""
-        ),
-        protocol=intern(url.protocol),
-        address=intern(url.endpoint_address),
-        port=url.port,
-        weight=url.weight,
-        application=intern(get("application") or ""),
-        registry=intern(registry),
-        source=Source.INTERFACE,
-        params=shared,
+        intern.service(get("interface") or url.path, get("group") or "", get("version") or ""),
+        share(url.protocol, url.protocol),  # type: ignore[arg-type]
+        share(address := url.endpoint_address, address),  # type: ignore[arg-type]
+        url.port,
+        url.weight,
+        share(app := get("application") or "", app),  # type: ignore[arg-type]
+        share(registry, registry),  # type: ignore[arg-type]
+        Source.INTERFACE,
+        shared,  # type: ignore[arg-type]
     )
 
 
-def decode_provider(
+def decode_endpoint(
     name: str,
     *,
     directory: str,
@@ -118,8 +118,9 @@ def decode_provider(
     allow_loopback: bool,
     volatile: frozenset[str],
     intern: Interner,
-) -> NodeOutcome:
-    """Decode one ``providers`` child; never raises."""
+) -> Endpoint | NodeOutcome:
+    """Decode one ``providers`` child; never raises. The bare Endpoint when the name decoded
+    cleanly (the common case, with no wrapper allocated), else a NodeOutcome."""
     decoded = decode_node(name, directory=directory)
     url = decoded.url
     if url is None:
@@ -139,7 +140,28 @@ def decode_provider(
         code = "loopback" if url.is_loopback else "unroutable"
         return NodeOutcome(None, code, f"{url.host}:{url.port}", decoded.warnings)
     ep = endpoint_from_url(url, registry=registry, volatile=volatile, intern=intern)
-    return NodeOutcome(ep, "", "", decoded.warnings) if decoded.warnings else NodeOutcome(ep)
+    return NodeOutcome(ep, "", "", decoded.warnings) if decoded.warnings else ep
+
+
+def decode_provider(
+    name: str,
+    *,
+    directory: str,
+    registry: str,
+    allow_loopback: bool,
+    volatile: frozenset[str],
+    intern: Interner,
+) -> NodeOutcome:
+    """Decode one ``providers`` child; never raises."""
+    out = decode_endpoint(
+        name,
+        directory=directory,
+        registry=registry,
+        allow_loopback=allow_loopback,
+        volatile=volatile,
+        intern=intern,
+    )
+    return out if isinstance(out, NodeOutcome) else NodeOutcome(out)
 
 
 def address_usable(address: str, port: int, *, allow_loopback: bool) -> str:

@@ -66,6 +66,8 @@ class Renderer:
         self._problems: dict[SourceId, tuple[Problem, ...]] = {}
         self._addr_units: dict[str, dict[UnitKey, tuple[Endpoint, ...]]] = {}
         self._global: tuple[Problem, ...] = ()
+        self._serial = 0
+        """Serial of the last catalog rendered (see ``Catalog.since``)."""
         self._labels: dict[tuple[tuple[tuple[str, str], ...], str], Pairs] = {}
         self.labels_refused = 0
         self.rendered_last = 0
@@ -115,8 +117,15 @@ class Renderer:
         dirty_units: set[UnitKey] = set()
         dirty_addrs: set[str] = set()
         seen = catalog.services
-        changed = [s for s in catalog if self._versions.get(s.id) != s.version]
-        gone = [sid for sid in self._versions if sid not in seen]
+        hint = catalog.touched_since(self._serial)
+        self._serial = catalog.serial
+        if hint is None:  # compare every service
+            changed = [s for s in catalog if self._versions.get(s.id) != s.version]
+            gone = [sid for sid in self._versions if sid not in seen]
+        else:  # O(changes): the catalog says which services may differ from the last one
+            maybe = [seen.get(sid) for sid in sorted(hint)]
+            changed = [s for s in maybe if s is not None and self._versions.get(s.id) != s.version]
+            gone = [sid for sid in sorted(hint) if sid not in seen and sid in self._versions]
         for sid in gone:
             del self._versions[sid]
         for service in changed:
