@@ -141,7 +141,8 @@ def test_sigterm_flushes_state_and_lkg_is_served_without_zookeeper(
         assert b"dubbomesh_catalog_stale 1.0" in metrics
         age = [ln for ln in metrics.decode().splitlines()
                if ln.startswith("dubbomesh_state_file_age_seconds ")]  # fmt: skip
-        assert age and float(age[0].split()[1]) > 0
+        assert age
+        assert float(age[0].split()[1]) > 0
         assert a.stop() == 0, a.tail()
     # The stale view was never written back over the file.
     reloaded = state.load(str(state_file))
