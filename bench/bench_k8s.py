@@ -239,15 +239,17 @@ def run(quick: bool) -> list[Figure]:
             cluster.stop()
     by = {p.name: p for p in ours}
     nb = {p.name: p for p in naive}
-    floor = objects / QPS
+    floor = max(objects - int(QPS), 0) / QPS  # the burst (= QPS tokens) goes out at once
     size = f"{objects} ServiceEntries"
+    steady_ours = by["restarts"].requests + by["change"].requests
+    steady_naive = nb["restarts"].requests + nb["change"].requests
     return [
         Figure(
             name=f"k8s initial apply, {size}",
             value=by["initial"].seconds,
             unit="s",
             floor=floor,
-            floor_name=f"objects / client rate limit ({QPS:.0f} QPS)",
+            floor_name=f"(objects - burst) / rate limit ({QPS:.0f} QPS, burst {QPS:.0f})",
             target=f"writes == objects ({by['initial'].writes} writes); <= 1.5x floor",
             ok=by["initial"].writes == objects and by["initial"].seconds <= 1.5 * floor + 5,
         ),
@@ -268,6 +270,16 @@ def run(quick: bool) -> list[Figure]:
             floor_name="one object changed",
             target="== 1",
             ok=by["change"].writes == 1,
+        ),
+        Figure(
+            name=f"k8s API requests for {restarts} restarts + 1 change, naive / ours",
+            value=steady_naive / max(steady_ours, 1),
+            unit="x",
+            floor=1.0,
+            floor_name="same request count",
+            target=f"informational: ours {steady_ours} requests (lease renewals, watch renewals "
+            f"and the 1 write), naive {steady_naive}",
+            ok=steady_naive > steady_ours,
         ),
         Figure(
             name=f"k8s API requests, naive GET+PUT baseline / ours ({size}, {restarts} restarts, "
