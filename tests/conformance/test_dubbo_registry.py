@@ -18,7 +18,7 @@ import pytest
 from kazoo.client import KazooClient
 
 from dubbomesh.agent.localzk import LocalZooKeeper
-from tests.conformance.conftest import require_peer
+from tests.conformance.conftest import P33_ARGS, require_peer
 from tests.conformance.peers import (
     Agent,
     DubboProvider,
@@ -36,15 +36,6 @@ GREETER33 = f"gt/{GREETER}:2.0.0"
 ECHO27 = f"g27/{ECHO}:2.7.0"
 INSTANCE_ONLY = f"gi/{ECHO}:3.0.0"
 LOOPBACK = "127.0.0.1"
-
-P33_ARGS = {
-    "echo-group": "g1",
-    "echo-version": "1.0.0",
-    "echo-weight": "150",
-    "greeter-group": "gt",
-    "greeter-version": "2.0.0",
-    "greeter-weight": "80",
-}
 
 
 @pytest.fixture(scope="module")
