@@ -115,6 +115,11 @@ class BuildStats:
     """Monotonic counts by problem code."""
 
 
+def _sort_key(item: tuple[ServiceId, Service]) -> tuple[str, str, str]:
+    sid = item[0]
+    return (sid.interface, sid.group, sid.version)  # ServiceId's own order, compared in C
+
+
 def _preference(ep: Endpoint) -> tuple[bool, str, str, int, tuple[tuple[str, str], ...]]:
     return (ep.source is not Source.INTERFACE, ep.registry, ep.application, ep.weight, ep.params)
 
@@ -312,8 +317,8 @@ class CatalogBuilder:
             elif prior is not None:
                 del services[sid]  # deleting keeps the others in order
         self._dirty.clear()
-        if reorder:
-            self._services = {sid: services[sid] for sid in sorted(services)}
+        if reorder:  # new keys were appended: one sorted run plus a tail, merged in C
+            self._services = dict(sorted(services.items(), key=_sort_key))
         if self._removed > max(10_000, len(self._intern) // 4):
             self._intern.rebuild(list(self._raw_endpoints()))  # drop parts of dead endpoints
             self._removed = 0

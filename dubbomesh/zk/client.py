@@ -2,7 +2,8 @@
 
 Why this module exists: auth, TLS, retry policy and logging of a ZooKeeper client are decided once,
 here, for the mirror, the demo seeder and the tests alike. Retries never give up (the mirror must
-outlive any outage); the digest secret goes to kazoo and nowhere else.
+outlive any outage); the digest secret goes to kazoo and nowhere else; the connection thread
+selects with one ``poll`` call (:mod:`dubbomesh.zk.handler`), not a fresh epoll set per request.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from kazoo.protocol.states import KeeperState
 from kazoo.retry import KazooRetry
 
 from dubbomesh.zk.errors import ZkAuthError, ZkUnavailable
+from dubbomesh.zk.handler import PollHandler
 from dubbomesh.zk.observer import ConnectionState
 from dubbomesh.zk.settings import RegistrySettings
 
@@ -47,6 +49,7 @@ def make_client(settings: RegistrySettings) -> KazooClient:
         auth_data=auth,
         connection_retry=retry,
         logger=_LOG,
+        handler=PollHandler(),
         **kwargs,
     )
 

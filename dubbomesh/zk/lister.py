@@ -70,6 +70,11 @@ class Lister:
         """Nothing queued and nothing awaiting an answer."""
         return not self._queue and not self._inflight
 
+    @property
+    def in_flight_count(self) -> int:
+        """Reads awaiting an answer."""
+        return len(self._inflight)
+
     def request(self, node: Node, full: bool) -> None:
         """Read ``node`` (again); ``full``: re-read all of its children too."""
         flight = self._inflight.get(node.path)

@@ -8,6 +8,10 @@ of the architecture guide). The watcher task owns one Mirror and feeds it kazoo 
 Rules it enforces:
 - Until :meth:`complete` is called the first time, events are held (latest per path) and nothing
   is published: a half-listed registry must never look like "these are all the providers".
+  With ``early=True`` they are released as they come instead (still full-state per directory,
+  so idempotent), for a consumer that itself waits for ``ListingComplete`` before trusting them
+  (the catalog builder does): decoding then overlaps the listing's network waits instead of
+  starting after it. A directory that vanishes before completion is then reported removed.
 - Only successful reads change state. A read lost to a connection problem changes nothing (the
   caller simply re-reads later); "node does not exist" is a successful read of an empty node.
 - A leaf emits only when its content differs from what was last emitted: relists and resyncs
@@ -67,11 +71,14 @@ def parse_rule(data: bytes | None) -> tuple[object | None, str]:
 class Mirror:
     """What one registry looks like, as far as successful reads told us."""
 
-    def __init__(self, registry: str, paths: PathMap, *, max_directory_bytes: int) -> None:
+    def __init__(
+        self, registry: str, paths: PathMap, *, max_directory_bytes: int, early: bool = False
+    ) -> None:
         self.registry = registry
         self.paths = paths
         self.max_directory_bytes = max_directory_bytes
-        self.publishing = False
+        self.publishing = early
+        """Events go out as they come (always after the first complete listing)."""
         self.changes = 0
         """Events produced so far (BadNode excluded): the caller diffs it to count drift."""
         self._names: dict[str, frozenset[str]] = {}

@@ -57,6 +57,10 @@ class RegistrySettings:
     """Fraction of ``resync_interval`` randomised, so many agents do not relist together."""
     max_in_flight: int = 1024
     """Pipelining window: how many reads may await an answer at once."""
+    early_events: bool = False
+    """Emit events during the first listing too, instead of holding them until it completes.
+    Only for a consumer that trusts nothing before ``ListingComplete`` (the catalog builder marks
+    its catalogs incomplete until then): its decoding overlaps the listing. Faster first sync."""
     max_directory_bytes: int = 8 * 1024 * 1024
     """A listing whose names exceed this is reported as a bad node and skipped (memory guard;
     note a Java client already fails above ``jute.maxbuffer``, 1 MiB by default)."""

@@ -52,6 +52,11 @@ _CONNECTION_ERRORS = (
 
 AsyncEmit = Callable[[RegistryEvent], Awaitable[None]]
 
+COALESCE_MIN = 64
+"""Reads in flight from which a listing pass pauses between batches (see COALESCE_SECONDS)."""
+COALESCE_SECONDS = 0.002
+"""The pause: long enough to gather tens of answers per wake-up, short next to a listing."""
+
 
 class _ResyncTick:
     """Timer tick asking for a periodic resync."""
@@ -87,7 +92,10 @@ class Watcher:
         self._obs = observer
         self.paths = PathMap(settings.roots, settings.services_root, settings.application_discovery)
         self.mirror = Mirror(
-            self.name, self.paths, max_directory_bytes=settings.max_directory_bytes
+            self.name,
+            self.paths,
+            max_directory_bytes=settings.max_directory_bytes,
+            early=settings.early_events,
         )
         self.lister = Lister(client, inbox, settings.max_in_flight)
         self.ready = False
@@ -111,6 +119,10 @@ class Watcher:
                 if self.ready and not started:
                     started = True
                     task_status.started()
+                if self._pass is not None and self.lister.in_flight_count >= COALESCE_MIN:
+                    # A bulk listing: let answers pile up instead of waking per answer (each
+                    # wake-up costs more than handling one answer). Never in steady state.
+                    await anyio.sleep(COALESCE_SECONDS)
 
     async def _resync_timer(self) -> None:
         rng = random.Random()
