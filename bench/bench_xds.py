@@ -38,6 +38,7 @@ from dubbomesh.mesh.intent import (
     ServiceEntrySpec,
     WorkloadSpec,
 )
+from dubbomesh.mesh.objects import ObjectTable
 from dubbomesh.xds.mcp import encode_mcp
 from dubbomesh.xds.server import XdsServer
 from dubbomesh.xds.settings import NullObserver, XdsSettings
@@ -66,6 +67,10 @@ def _service(i: int, variant: int = 0) -> MeshObject:
         spec,
         labels=(("app.kubernetes.io/managed-by", "dubbomesh"),),
     )
+
+
+def _intent(table: ObjectTable, version: str) -> MeshIntent:
+    return table.intent((), catalog_version=version, complete=True, stale=False)
 
 
 def _cla(i: int) -> str:
@@ -120,6 +125,9 @@ def _rss() -> int:
 
 async def _latency(services: int, streams: int, changes: int) -> dict[str, float]:
     objs = [_service(i) for i in range(services)]
+    table = ObjectTable()  # intents shaped as the renderer makes them (shared keys, C copies)
+    for obj in objs:
+        table.put(("u", obj.key), [obj])
     intents: LatestValue[MeshIntent] = LatestValue()
     clock = _Clock()
     settings = XdsSettings(
@@ -128,7 +136,7 @@ async def _latency(services: int, streams: int, changes: int) -> dict[str, float
     server = XdsServer(settings, observer=clock)
     task = asyncio.ensure_future(server.serve(intents))
     await _until(lambda: server.addresses, "server start")
-    intents.set(MeshIntent.create(objs, catalog_version="c0"))
+    intents.set(_intent(table, "c0"))
     await _until(lambda: server.snapshot is not None, "first snapshot")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -158,8 +166,9 @@ async def _latency(services: int, streams: int, changes: int) -> dict[str, float
             latencies, frozen = frozen, latencies
         i = (c * 7919) % services
         mark = len(clock.pushes)
-        objs[i] = _service(i, variant=1 + c)
-        new = MeshIntent.create(objs, catalog_version=f"c{c + 1}")  # the renderer's work
+        obj = _service(i, variant=1 + c)
+        table.put(("u", obj.key), [obj])
+        new = _intent(table, f"c{c + 1}")  # the renderer's work, not timed
         t0 = time.perf_counter()
         intents.set(new)
         await _until(lambda m=mark: len(clock.pushes) - m >= streams, "pushes")  # type: ignore[misc]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import is_not
 from types import MappingProxyType
 
 from dubbomesh.mesh.intent import Kind, MeshIntent, MeshObject, ServiceEntrySpec, WorkloadSpec
@@ -23,7 +25,8 @@ from dubbomesh.xds.wire import Encoded, short_hash
 LOG_LIMIT = 256
 """Generations of change history per type; a stream further behind gets a full resend."""
 
-_EMPTY: Mapping[str, Encoded] = MappingProxyType({})
+_EMPTY: MappingProxyType[str, Encoded] = MappingProxyType({})
+Key = tuple[Kind, str]
 _KIND_TYPE = {
     Kind.SERVICE_ENTRY: ResourceType.SERVICE_ENTRY,
     Kind.WORKLOAD_ENTRY: ResourceType.WORKLOAD_ENTRY,
@@ -38,7 +41,8 @@ def _mix(res: Encoded) -> int:
 class TypeSet:
     """All resources of one canonical type at one generation."""
 
-    resources: Mapping[str, Encoded] = field(default_factory=lambda: _EMPTY)
+    resources: MappingProxyType[str, Encoded] = field(default_factory=lambda: _EMPTY)
+    """Read-only; ``resources.copy()`` is a fast C copy of the underlying dict."""
     digest: int = 0
     changed_gen: int = 0
     """The generation in which this set last changed."""
@@ -83,29 +87,36 @@ class Snapshot:
         return self.types.get(rtype, EMPTY_SET)
 
 
-def _diff(
-    old: Mapping[tuple[Kind, str], MeshObject], new: Mapping[tuple[Kind, str], MeshObject]
-) -> tuple[list[tuple[Kind, str]], list[tuple[Kind, str]]]:
-    """Keys whose object version changed (or appeared), and keys that disappeared.
+class _Diff:
+    """What changed between two intents' objects, plus the new side as parallel lists (kept for
+    the next diff, so each intent's mapping is read once)."""
 
-    Intents keep their objects in key order, so when the key sets are equal a lock-step walk
-    avoids 10,000 hash lookups (hashing an Enum is a Python-level call).
-    """
-    if len(old) == len(new):
-        changed = []
-        for (ok, oo), (nk, no) in zip(old.items(), new.items(), strict=True):
-            if ok != nk:
-                break
-            if oo is not no and oo.version != no.version:
-                changed.append(nk)
+    __slots__ = ("changed", "keys", "removed", "values")
+
+    def __init__(
+        self, old_keys: list[Key], old_values: list[MeshObject], new: Mapping[Key, MeshObject]
+    ) -> None:
+        # Everything over all objects runs in C (list/dict builtins, map, compress); Python code
+        # runs only for the objects whose identity changed. Other Mappings than a dict (proxy)
+        # cost one key lookup per object, and hashing a (Kind, str) key calls Enum.__hash__.
+        keys = list(new)
+        if isinstance(new, MappingProxyType | dict):
+            values = list(new.values())
         else:
-            return changed, []
-    changed = []
-    for key, obj in new.items():
-        before = old.get(key)
-        if before is not obj and (before is None or before.version != obj.version):
-            changed.append(key)
-    return changed, [k for k in old if k not in new]
+            values = list(map(new.__getitem__, keys))
+        self.keys, self.values = keys, values
+        if keys == old_keys:  # the usual case: same key set, same (sorted) order
+            olds: list[MeshObject | None] = old_values  # type: ignore[assignment]
+            self.removed: list[Key] = []
+        else:
+            old_index = dict(zip(old_keys, old_values, strict=True))
+            olds = list(map(old_index.get, keys))
+            self.removed = sorted(old_index.keys() - set(keys))
+        self.changed: list[Key] = [
+            keys[i]
+            for i in compress(range(len(keys)), map(is_not, olds, values))
+            if (before := olds[i]) is None or before.version != values[i].version
+        ]
 
 
 def _next(prev: TypeSet, new: dict[str, Encoded], touched: set[str], gen: int) -> TypeSet:
@@ -138,21 +149,20 @@ class SnapshotBuilder:
     def __init__(self) -> None:
         self._gen = 0
         self._snapshot = Snapshot(0)
-        self._objects: Mapping[tuple[Kind, str], MeshObject] = {}
+        self._keys: list[Key] = []
+        self._values: list[MeshObject] = []
         self._envoy: dict[str, tuple[object, EnvoyResources]] = {}
         self._owner: dict[tuple[ResourceType, str], str] = {}
-        self._planned: tuple[MeshIntent, list[tuple[Kind, str]], list[tuple[Kind, str]]] | None = (
-            None
-        )
+        self._planned: tuple[MeshIntent, _Diff] | None = None
         self._selecting: dict[str, set[str]] = {}
         """namespace -> keys of ServiceEntries with a workload selector there."""
 
     def changes(self, intent: MeshIntent) -> int:
         """How many objects :meth:`build` would re-encode for ``intent`` (the diff is kept for
         the build that follows, so asking costs nothing extra)."""
-        changed, removed = _diff(self._objects, intent.objects)
-        self._planned = (intent, changed, removed)
-        return len(changed) + len(removed)
+        diff = _Diff(self._keys, self._values, intent.objects)
+        self._planned = (intent, diff)
+        return len(diff.changed) + len(diff.removed)
 
     @property
     def snapshot(self) -> Snapshot:
@@ -162,19 +172,21 @@ class SnapshotBuilder:
     def build(self, intent: MeshIntent) -> Snapshot:
         """The snapshot for ``intent``; the previous one itself when nothing changed.
 
-        Cost: one pass comparing object versions with the previous intent, plus encoding and
+        Cost: one C-speed pass comparing object identities with the previous intent (versions
+        only where identities differ), C copies of the touched types' tables, plus encoding and
         indexing only the changed objects.
         """
         gen = self._gen + 1
         prev = self._snapshot
-        old_objects, objects = self._objects, intent.objects
+        objects = intent.objects
         cached = self._planned
         if cached is not None and cached[0] is intent:
-            changed, removed = cached[1], cached[2]
+            diff = cached[1]
         else:
-            changed, removed = _diff(old_objects, objects)
+            diff = _Diff(self._keys, self._values, objects)
         self._planned = None
-        self._objects = objects
+        self._keys, self._values = diff.keys, diff.values
+        changed, removed = diff.changed, diff.removed
         work: dict[ResourceType, dict[str, Encoded]] = {}
         touched: dict[ResourceType, set[str]] = {rt: set() for rt in ResourceType}
         self._build_mcp(objects, changed, removed, prev=prev, work=work, touched=touched)
@@ -204,7 +216,7 @@ class SnapshotBuilder:
         for kind, key in [*changed, *removed]:
             rtype = _KIND_TYPE[kind]
             if rtype not in work:
-                work[rtype] = dict(prev.get(rtype).resources)
+                work[rtype] = prev.get(rtype).resources.copy()
             obj = objects.get((kind, key))
             if obj is None:
                 work[rtype].pop(key, None)
@@ -276,7 +288,7 @@ class SnapshotBuilder:
     ) -> None:
         def table(rtype: ResourceType) -> dict[str, Encoded]:
             if rtype not in work:
-                work[rtype] = dict(prev.get(rtype).resources)
+                work[rtype] = prev.get(rtype).resources.copy()
             return work[rtype]
 
         keep = {(rt, r.name) for rt, r in new}
