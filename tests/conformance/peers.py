@@ -233,6 +233,7 @@ class Agent:
     zk: str
     namespace: str = "dubbo"
     extra: Sequence[str] = ()
+    root: str = "/dubbo"
     xds_port: int = field(default_factory=free_port)
     http_port: int = field(default_factory=free_port)
     process: Process | None = None
@@ -244,7 +245,7 @@ class Agent:
     def start(self, timeout: float = 60.0) -> Agent:
         argv = [
             sys.executable, "-m", "dubbomesh", "run",
-            "--zk", self.zk, "--root", "/dubbo", "--namespace", self.namespace,
+            "--zk", self.zk, "--root", self.root, "--namespace", self.namespace,
             "--xds-listen", self.xds_address, "--allow-loopback-endpoints",
             "--http-listen", f"127.0.0.1:{self.http_port}", "--debounce", "0.05",
             *self.extra,

@@ -206,3 +206,33 @@ def test_killed_provider_goes_and_comes_back(
                               ports=victim.ports).start()  # fmt: skip
     providers[which] = restarted
     wait_for_catalog(agent, catalog_matches(want), f"{which}'s endpoints after the restart")
+
+
+def test_registry_group_moves_both_layouts_under_one_root(czk: LocalZooKeeper) -> None:
+    """A registry ``group`` (here ``grouped``) makes Dubbo 3.3 write interface-level nodes under
+    ``/grouped/<iface>`` AND application-level instances under ``/grouped/<app>/<ip:port>`` (not
+    /services). With both roots pointed there, the catalog must hold exactly the services, with
+    no phantom service made of the app directory, mapping or metadata nodes."""
+    require_peer("dubbo33")
+    args = {**P33_ARGS, "root": "grouped", "echo-group": "gg", "greeter-group": "gg"}
+    provider = dubbo33_provider(czk.connect_string, "dm-peer-grouped", **args).start()
+    agent = Agent(czk.connect_string, root="/grouped", extra=["--services-root", "/grouped"])
+    try:
+        client = KazooClient(hosts=czk.connect_string)
+        client.start(timeout=30)
+        try:
+            instance = f"/grouped/dm-peer-grouped/{LOOPBACK}:{provider.ports['dubbo']}"
+            wait_until(lambda: client.exists(instance), 30, f"the instance node {instance}")
+        finally:
+            client.stop()
+            client.close()
+        agent.start()
+        want = {
+            f"gg/{ECHO}:1.0.0": {("dubbo", LOOPBACK, provider.ports["dubbo"], 150)},
+            f"gg/{GREETER}:2.0.0": {("tri", LOOPBACK, provider.ports["tri"], 80)},
+        }
+        catalog = wait_for_catalog(agent, catalog_matches(want), "the grouped provider")
+        assert set(catalog) == set(want), sorted(catalog)
+    finally:
+        agent.stop()
+        provider.stop()
