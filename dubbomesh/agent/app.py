@@ -105,13 +105,12 @@ class Agent:
         )
 
     async def _save_state(self) -> None:
+        """Write each fresh catalog (at most once per STATE_SAVE_INTERVAL; the newest wins)."""
         seen = 0
         while True:
             seen, catalog = await self.catalogs.wait_newer(seen)
             if catalog.stale:
                 continue
-            self.status.state_loaded_at = None
-            self.metrics.catalog_stale.set(0)
             try:
                 await anyio.to_thread.run_sync(state.save, self.config.state_file, catalog)
                 self.metrics.state_writes.inc()
@@ -121,6 +120,7 @@ class Agent:
             await anyio.sleep(STATE_SAVE_INTERVAL)
 
     async def _track_fresh(self) -> None:
+        """The one owner of "are we serving the last-known-good file?" (status and metrics)."""
         seen = 0
         while True:
             seen, catalog = await self.catalogs.wait_newer(seen)

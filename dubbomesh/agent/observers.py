@@ -98,7 +98,6 @@ class PipelineMetrics:
         self.m.catalog_events.inc(events)
         self.m.catalog_services.set(len(catalog))
         self.m.catalog_endpoints.set(catalog.endpoint_count)
-        self.m.catalog_stale.set(1 if catalog.stale else 0)
         problems: dict[str, int] = self.builder.stats.problems
         for reason, count in problems.items():
             delta = count - self._problems.get(reason, 0)
