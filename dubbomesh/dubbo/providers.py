@@ -101,7 +101,7 @@ def endpoint_from_url(
         intern.service(get("interface") or url.path, get("group") or "", get("version") or ""),
         share(url.protocol, url.protocol),  # type: ignore[arg-type]
         share(address := url.endpoint_address, address),  # type: ignore[arg-type]
-        url.port,
+        share(port := url.port, port),  # type: ignore[arg-type]
         url.weight,
         share(app := get("application") or "", app),  # type: ignore[arg-type]
         share(registry, registry),  # type: ignore[arg-type]

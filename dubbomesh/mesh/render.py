@@ -10,7 +10,7 @@ services, recomputed only when that set changes, so the output never depends on 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from dubbomesh.dubbo.model import Catalog, Endpoint, ServiceId
 from dubbomesh.mesh.addresses import allocate_vips, claims_port_without_address
@@ -50,6 +50,13 @@ def unit_template(settings: MeshSettings) -> str:
     return f"{template}.{{registry}}"
 
 
+Held = Endpoint | tuple[Endpoint, ...]
+
+
+def _each(held: Held) -> tuple[Endpoint, ...]:
+    return (held,) if isinstance(held, Endpoint) else held
+
+
 class Renderer:
     """Single-owner incremental renderer; :meth:`render` equals :func:`render` for any history."""
 
@@ -58,17 +65,23 @@ class Renderer:
         self._template = unit_template(settings)
         self._versions: dict[ServiceId, str] = {}
         self._unit_eps: dict[UnitKey, tuple[Endpoint, ...]] = {}
-        self._sid_units: dict[ServiceId, set[UnitKey]] = {}
+        self._sid_units: dict[ServiceId, tuple[UnitKey, ...]] = {}
+        """Sorted unit keys per service (a tuple: one entry per 10 endpoints must stay small)."""
         self._base_host: dict[UnitKey, str] = {}
         self._resolved: dict[UnitKey, tuple[str, str, str]] = {}
         """(host, name, vip) per unit."""
         self._table = ObjectTable()
         self._problems: dict[SourceId, tuple[Problem, ...]] = {}
-        self._addr_units: dict[str, dict[UnitKey, tuple[Endpoint, ...]]] = {}
+        self._addr_units: dict[str, dict[UnitKey, Held] | tuple[UnitKey, Held]] = {}
+        """Endpoints per address and unit; (unit, endpoints) when the address has one unit and
+        the bare Endpoint when alone (with one provider per IP, 100,000 one-entry dicts and
+        one-item tuples would cost 250 bytes per endpoint)."""
         self._global: tuple[Problem, ...] = ()
         self._serial = 0
         """Serial of the last catalog rendered (see ``Catalog.since``)."""
         self._labels: dict[tuple[tuple[tuple[str, str], ...], str], Pairs] = {}
+        self._label_sets: dict[Pairs, Pairs] = {}
+        """Equal label tuples shared (thousands of interfaces yield the same few)."""
         self.labels_refused = 0
         self.rendered_last = 0
         """Units and addresses re-rendered by the last call (for metrics and tests)."""
@@ -81,17 +94,22 @@ class Renderer:
         if found is None:
             if len(self._labels) > 50_000:
                 self._labels.clear()
+                self._label_sets.clear()
             found, refused = endpoint_labels(ep, self.settings.label_params)
+            found = self._label_sets.setdefault(found, found)
             self.labels_refused += refused
             self._labels[key] = found
         return found
 
-    def _units_of(self, sid: ServiceId, eps: Iterable[Endpoint]) -> dict[UnitKey, list[Endpoint]]:
+    def _units_of(
+        self, sid: ServiceId, eps: tuple[Endpoint, ...]
+    ) -> dict[UnitKey, Sequence[Endpoint]]:
+        if not self.settings.registry_suffix:
+            return {(sid, ""): eps} if eps else {}  # one unit: share the catalog's tuple
         out: dict[UnitKey, list[Endpoint]] = {}
         for ep in eps:
-            reg = ep.registry if self.settings.registry_suffix else ""
-            out.setdefault((sid, reg), []).append(ep)
-        return out
+            out.setdefault((sid, ep.registry), []).append(ep)
+        return dict(out)
 
     def _selector(self, key: UnitKey) -> str:
         if self.settings.endpoint_mode is not EndpointMode.WORKLOAD_ENTRY:
@@ -137,15 +155,15 @@ class Renderer:
                 dirty_units.add(key)
                 for ep in self._unit_eps.pop(key, ()):
                     dirty_addrs.add(ep.address)
-                    self._addr_units.get(ep.address, {}).pop(key, None)
-                new = tuple(new_units.get(key, ()))
-                units = self._sid_units.setdefault(sid, set())
+                    self._addr_pop(ep.address, key)
+                new = tuple(new_units.get(key, ()))  # the service's own tuple when it is whole
+                units = set(self._sid_units.pop(sid, ()))
                 if new:
                     units.add(key)
                 else:
                     units.discard(key)
-                    if not units:
-                        del self._sid_units[sid]
+                if units:
+                    self._sid_units[sid] = tuple(sorted(units))
                 if new:
                     self._unit_eps[key] = new
                     by_address: dict[str, list[Endpoint]] = {}
@@ -153,14 +171,38 @@ class Renderer:
                         by_address.setdefault(ep.address, []).append(ep)
                     dirty_addrs.update(by_address)
                     for address, at in by_address.items():
-                        self._addr_units.setdefault(address, {})[key] = tuple(at)
-        for address in dirty_addrs:
-            if not self._addr_units.get(address):
-                self._addr_units.pop(address, None)
+                        self._addr_put(address, key, at[0] if len(at) == 1 else tuple(at))
         return dirty_units, dirty_addrs
 
+    def _addr_pop(self, address: str, key: UnitKey) -> None:
+        held = self._addr_units.get(address)
+        if isinstance(held, tuple):
+            if held[0] == key:
+                del self._addr_units[address]
+        elif held is not None:
+            held.pop(key, None)
+            if not held:
+                del self._addr_units[address]
+            elif len(held) == 1:
+                self._addr_units[address] = next(iter(held.items()))
+
+    def _addr_put(self, address: str, key: UnitKey, value: Held) -> None:
+        held = self._addr_units.get(address)
+        if held is None or (isinstance(held, tuple) and held[0] == key):
+            self._addr_units[address] = (key, value)
+        elif isinstance(held, tuple):
+            self._addr_units[address] = {held[0]: held[1], key: value}
+        else:
+            held[key] = value
+
+    def _addr_items(self, address: str) -> list[tuple[UnitKey, Held]]:
+        held = self._addr_units.get(address)
+        if held is None:
+            return []
+        return [held] if isinstance(held, tuple) else sorted(held.items())
+
     def _unit_keys_of(self, sid: ServiceId) -> list[UnitKey]:
-        return sorted(self._sid_units.get(sid, ()))
+        return list(self._sid_units.get(sid, ()))
 
     def _resolve(self) -> set[UnitKey]:
         """Recompute hosts, names and VIPs over all units; return units whose values changed."""
@@ -243,11 +285,11 @@ class Renderer:
         self._publish(source, [obj] if obj is not None else [], tagged)
 
     def _render_address(self, address: str) -> None:
-        units = self._addr_units.get(address)
+        units = self._addr_items(address)
         if not units:
             self._publish(("a", address), [], [])
             return
-        tagged = [(self._selector(key), ep) for key in sorted(units) for ep in units[key]]
+        tagged = [(self._selector(key), ep) for key, held in units for ep in _each(held)]
         objects, problems = render_address(address, tagged, self.settings, self._label)
         self._publish(("a", address), objects, problems)
 

@@ -16,8 +16,8 @@ several applications.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from dubbomesh.dubbo.model import Endpoint, ServiceId
 from dubbomesh.mesh.intent import (
@@ -52,7 +52,6 @@ def workload_host(address: str, application: str, settings: MeshSettings) -> str
     return _host(address, application, settings.workload_host_template, settings.namespace)
 
 
-@functools.lru_cache(maxsize=65536)
 def _host(address: str, application: str, template: str, namespace: str) -> str:
     return render_template(template, workload_values(address, application, namespace=namespace))
 
@@ -128,16 +127,17 @@ def _tcp_entry(
         services: tuple[ServiceId, ...] = (tcp_eps[0].service,)
     else:
         services = tuple(sorted({ep.service for ep in tcp_eps}))
+    specs = _shared(tuple(ports[n] for n in sorted(ports)))
     spec = ServiceEntrySpec(
         hosts=(host,),
-        ports=tuple(ports[n] for n in sorted(ports)),
+        ports=specs,
         addresses=(address,),
         location=Location.MESH_INTERNAL,
         resolution=Resolution.STATIC,
         endpoints=(
             WorkloadSpec(
                 address=address,
-                ports=tuple(sorted((p.name, str(p.number)) for p in ports.values())),
+                ports=_shared(tuple(sorted((p.name, str(p.number)) for p in specs))),
                 labels=common_labels(labels(ep) for ep in tcp_eps),
             ),
         ),
@@ -152,6 +152,20 @@ def _tcp_entry(
         annotations=((ADDRESS_ANNOTATION, address),),
         services=services,
     )
+
+
+_SHARED: dict[object, object] = {}
+T = TypeVar("T")
+
+
+def _shared(value: T) -> T:
+    """One copy of equal small tuples (port lists): 100,000 workload entries repeat a few."""
+    found = _SHARED.get(value)
+    if found is None:
+        if len(_SHARED) > 4096:
+            _SHARED.clear()
+        found = _SHARED[value] = value
+    return found  # type: ignore[return-value]
 
 
 _PORTS: dict[tuple[str, int, str, bool], PortSpec] = {}
