@@ -98,6 +98,13 @@ class Watch:
     acks: int = 0
     nacks: int = 0
     last_nack: str = ""
+    names_key: bytes = b""
+    """SotW: an opaque key of the resource names last APPLIED (given by the transport, see
+    :meth:`StreamMachine.on_sotw`); empty when unknown."""
+    renew: bool = False
+    """SotW full-state type: the client NACKed, so it holds what it accepted, perhaps under
+    another subscription; the next content change resends the whole set even if no subscribed
+    name changed (else names it holds but no longer wants would never be removed)."""
 
     def wants(self, name: str) -> bool:
         return self.wildcard or name in self.names
@@ -124,24 +131,43 @@ class StreamMachine:
         return watch
 
     def on_sotw(
-        self, type_url: str, names: list[str], nonce: str, error: str = ""
+        self,
+        type_url: str,
+        names: list[str] | None,
+        nonce: str,
+        error: str = "",
+        *,
+        names_key: bytes = b"",
     ) -> RequestResult:
-        """A ``DiscoveryRequest`` (type_url, resource_names, response_nonce, error_detail)."""
+        """A ``DiscoveryRequest`` (type_url, resource_names, response_nonce, error_detail).
+
+        ``names=None`` means "the names whose ``names_key`` the watch holds", which the
+        transport may pass after checking the request's key equals :meth:`names_key` (big ACKs
+        then skip decoding 10,000 names). ``names_key`` is recorded whenever names are applied.
+        """
         watch = self.watches.get(type_url)
-        wanted = set(names) - {WILDCARD}
         if watch is None:
+            names = names or []
             watch = self._watch(type_url, wildcard=not names or WILDCARD in names)
-            watch.names = wanted
+            watch.names = set(names) - {WILDCARD}
+            watch.names_key = names_key
             return RequestResult(Outcome.SUBSCRIBED, type_url)
         if nonce != watch.nonce:
             return RequestResult(Outcome.STALE, type_url)
-        wildcard = not names or WILDCARD in names if watch.wildcard else WILDCARD in names
-        if wildcard != watch.wildcard or wanted != watch.names:
-            watch.new_names = wanted - watch.names
-            watch.wildcard, watch.names, watch.full = wildcard, wanted, True
+        if names is not None:
+            wanted = set(names) - {WILDCARD}
+            wildcard = not names or WILDCARD in names if watch.wildcard else WILDCARD in names
+            if wildcard != watch.wildcard or wanted != watch.names:
+                watch.new_names = wanted - watch.names
+                watch.wildcard, watch.names, watch.full = wildcard, wanted, True
+            watch.names_key = names_key
         if not nonce or nonce not in watch.inflight:
             return RequestResult(Outcome.UPDATED, type_url)
         return self._ack_or_nack(watch, error, nonce)
+
+    def names_keys(self) -> list[tuple[str, bytes]]:
+        """(type URL, names key) of the watches with a known key of their applied names."""
+        return [(url, w.names_key) for url, w in self.watches.items() if w.names_key]
 
     def on_delta(
         self,
@@ -188,6 +214,7 @@ class StreamMachine:
             watch.nacks += 1
             watch.last_nack = error
             watch.base_gen = watch.acked_gen  # SotW: diff the next push from what was accepted
+            watch.renew = watch.info.full_state
             watch.dirty |= names  # Delta: later responses may still be accepted; redo only these
             return RequestResult(Outcome.NACK, watch.info.url, error)
         watch.acks += 1
@@ -231,7 +258,7 @@ class StreamMachine:
         elif tset.changed_gen > watch.sent_gen:
             touched = tset.touched_since(watch.base_gen)
             relevant = None if touched is None else {n for n in touched if watch.wants(n)}
-            if relevant is None or (relevant and watch.info.full_state):
+            if relevant is None or (watch.info.full_state and (relevant or watch.renew)):
                 send = self._present(watch, tset)
             elif relevant:
                 send = self._present(watch, tset, relevant)
@@ -240,7 +267,7 @@ class StreamMachine:
         if send is None:
             return None
         nonce = self._next_nonce()
-        watch.full, watch.new_names = False, set()
+        watch.full, watch.new_names, watch.renew = False, set(), False
         watch.nonce = nonce
         watch.inflight = {nonce: (tset.changed_gen, tset.version, frozenset())}
         watch.sent_gen = watch.base_gen = tset.changed_gen

@@ -29,8 +29,13 @@ from dubbomesh.xds.machine import (
 from dubbomesh.xds.settings import XdsObserver
 from dubbomesh.xds.snapshot import Snapshot
 from dubbomesh.xds.types import UnknownTypeError
+from dubbomesh.xds.wire import match_ack, names_block
 
 log = logging.getLogger("dubbomesh.xds")
+
+NAMES_KEY_MIN = 2048
+"""SotW requests at least this big have their names block remembered (see wire.match_ack);
+smaller ones decode faster than they compare."""
 
 
 class Refused(Exception):
@@ -126,13 +131,24 @@ class Session:
         m = self.machine
         try:
             if m.variant is Variant.SOTW:
+                if len(raw) >= NAMES_KEY_MIN:
+                    for type_url, block in m.names_keys():
+                        nonce = match_ack(raw, type_url, block)
+                        if nonce is not None:  # same names as applied: nothing to decode
+                            return m.on_sotw(type_url, None, nonce)
                 req = discovery_pb2.DiscoveryRequest.FromString(raw)
                 self._note_node(req.node)
+                key = b""
+                if len(raw) >= NAMES_KEY_MIN and not (
+                    req.HasField("node") or req.HasField("error_detail")
+                ):
+                    key = names_block(raw, req.version_info, req.type_url, req.response_nonce)
                 return m.on_sotw(
                     req.type_url,
                     list(req.resource_names),
                     req.response_nonce,
                     req.error_detail.message,
+                    names_key=key,
                 )
             dreq = discovery_pb2.DeltaDiscoveryRequest.FromString(raw)
             self._note_node(dreq.node)

@@ -50,11 +50,11 @@ class TypeSet:
     """(generation, names touched) for recent changes, oldest first."""
     forgotten_gen: int = 0
     """The newest generation dropped from :attr:`log` (0: nothing dropped)."""
+    version: str = field(init=False)
+    """A content version of the whole set (``version_info`` of SotW responses)."""
 
-    @property
-    def version(self) -> str:
-        """A content version of the whole set (``version_info`` of SotW responses)."""
-        return f"{self.digest:016x}"
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "version", f"{self.digest:016x}")
 
     def touched_since(self, gen: int) -> frozenset[str] | None:
         """Names added, changed or removed after ``gen``; None when the log no longer reaches
@@ -64,9 +64,10 @@ class TypeSet:
         if gen < 0 or gen < self.forgotten_gen:
             return None
         out: set[str] = set()
-        for entry_gen, names in self.log:
-            if entry_gen > gen:
-                out |= names
+        for entry_gen, names in reversed(self.log):  # newest first: a live stream is 1 behind
+            if entry_gen <= gen:
+                break
+            out |= names
         return frozenset(out)
 
 

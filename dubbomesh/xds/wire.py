@@ -27,8 +27,13 @@ _DELTA_SYSTEM_VERSION, _DELTA_RESOURCES, _DELTA_TYPE_URL, _DELTA_NONCE, _DELTA_R
 _RES_VERSION, _RES_ANY, _RES_NAME = 1, 2, 3
 
 
+_ONE_BYTE = [bytes((i,)) for i in range(128)]
+
+
 def varint(value: int) -> bytes:
     """Protobuf base-128 varint of a non-negative int."""
+    if value < 128:
+        return _ONE_BYTE[value]
     out = bytearray()
     while True:
         bits = value & 0x7F
@@ -42,12 +47,31 @@ def varint(value: int) -> bytes:
 
 def frame(field: int, payload: bytes) -> bytes:
     """A length-delimited field: tag, length, payload."""
-    return varint((field << 3) | 2) + varint(len(payload)) + payload
+    tag = (field << 3) | 2
+    if tag < 128 and len(payload) < 128:  # nonces, names, versions: two header bytes
+        return bytes((tag, len(payload))) + payload
+    return varint(tag) + varint(len(payload)) + payload
 
 
 def frame_str(field: int, text: str) -> bytes:
     """A string field; empty strings are omitted, as proto3 does."""
     return frame(field, text.encode()) if text else b""
+
+
+_SHARED: dict[tuple[int, str], bytes] = {}
+
+
+def shared_frame_str(field: int, text: str) -> bytes:
+    """:func:`frame_str` of a value every stream repeats (a type URL, a set version), memoized.
+
+    The memo is dropped when it grows past 4096 entries (versions of past generations)."""
+    key = (field, text)
+    found = _SHARED.get(key)
+    if found is None:
+        if len(_SHARED) >= 4096:
+            _SHARED.clear()
+        found = _SHARED[key] = frame_str(field, text)
+    return found
 
 
 def short_hash(data: bytes) -> str:
@@ -92,9 +116,9 @@ class Encoded:
 
 def sotw_response(version: str, type_url: str, nonce: str, resources: Iterable[Encoded]) -> bytes:
     """A serialized ``DiscoveryResponse``."""
-    head = frame_str(_SOTW_VERSION, version)
-    tail = frame_str(_SOTW_TYPE_URL, type_url) + frame_str(_SOTW_NONCE, nonce)
-    return b"".join([head, *(r.sotw_frame for r in resources), tail])
+    head = shared_frame_str(_SOTW_VERSION, version)
+    tail = shared_frame_str(_SOTW_TYPE_URL, type_url)
+    return b"".join([head, *(r.sotw_frame for r in resources), tail, frame_str(_SOTW_NONCE, nonce)])
 
 
 def delta_response(
@@ -105,7 +129,77 @@ def delta_response(
     removed: Iterable[str],
 ) -> bytes:
     """A serialized ``DeltaDiscoveryResponse``."""
-    head = frame_str(_DELTA_SYSTEM_VERSION, system_version)
-    gone = b"".join(frame_str(_DELTA_REMOVED, name) for name in removed)
-    tail = frame_str(_DELTA_TYPE_URL, type_url) + frame_str(_DELTA_NONCE, nonce)
-    return b"".join([head, *(r.delta_frame for r in resources), tail, gone])
+    head = shared_frame_str(_DELTA_SYSTEM_VERSION, system_version)
+    tail = shared_frame_str(_DELTA_TYPE_URL, type_url)
+    gone = [frame_str(_DELTA_REMOVED, name) for name in removed]
+    return b"".join(
+        [
+            head,
+            *(r.delta_frame for r in resources),
+            tail,
+            *gone,
+            frame(_DELTA_NONCE, nonce.encode()),
+        ]
+    )
+
+
+# -- reading SotW ACKs without decoding their resource names --------------------------------------
+# An Envoy or gRPC client ACKs every response with its whole subscription: 10,000 EDS names are
+# ~400 KB to decode into Python strings and a set (~1.5 ms) for each ACK of each stream. Clients
+# serialize fields in field-number order, so an ACK is ``[1 version][3 name]...[4 type][5 nonce]``
+# and, when the names are those of the last applied request, its middle is byte-identical to
+# that request's. We keep the middle ("names block") and recognise later ACKs by comparing bytes.
+# A request that does not have exactly this shape takes the ordinary decoding path.
+_REQ_VERSION, _REQ_TYPE_URL, _REQ_NONCE = 1, 4, 5
+
+
+def _read_varint(raw: bytes, pos: int) -> tuple[int, int]:
+    """(value, position after it); raises IndexError past the end, ValueError if too long."""
+    value = shift = 0
+    while True:
+        byte = raw[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def names_block(raw: bytes, version: str, type_url: str, nonce: str) -> bytes:
+    """The bytes between the version and type URL fields of a request already decoded to
+    ``version``, ``type_url``, ``nonce`` (and found to carry no node and no error); empty when
+    ``raw`` is not laid out as ``[1][3...][4][5]``."""
+    head = frame_str(_REQ_VERSION, version)
+    tail = frame_str(_REQ_TYPE_URL, type_url) + frame_str(_REQ_NONCE, nonce)
+    if len(raw) < len(head) + len(tail) or not raw.startswith(head) or not raw.endswith(tail):
+        return b""
+    return raw[len(head) : len(raw) - len(tail)]
+
+
+def match_ack(raw: bytes, type_url: str, block: bytes) -> str | None:
+    """The nonce of ``raw`` when it is ``[1 version]`` + ``block`` + ``[4 type_url][5 nonce]``
+    exactly (the names are those of ``block``); None otherwise."""
+    try:
+        pos = 0
+        if raw[:1] == b"\x0a":  # version_info
+            length, pos = _read_varint(raw, 1)
+            pos += length
+        if not raw.startswith(block, pos):
+            return None
+        pos += len(block)
+        url = frame_str(_REQ_TYPE_URL, type_url)
+        if not raw.startswith(url, pos):
+            return None
+        pos += len(url)
+        if pos == len(raw):
+            return ""
+        if raw[pos] != 0x2A:  # response_nonce
+            return None
+        length, pos = _read_varint(raw, pos + 1)
+        if pos + length != len(raw):
+            return None
+        return raw[pos:].decode()
+    except (IndexError, ValueError):  # UnicodeDecodeError is a ValueError
+        return None
