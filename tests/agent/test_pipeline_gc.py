@@ -1,0 +1,51 @@
+"""The intent stage moves the first complete, fresh state out of the cyclic collector's reach
+(a full collection over 100,000 endpoints' objects would pause every later change)."""
+
+from __future__ import annotations
+
+import gc
+
+import anyio
+import pytest
+
+from dubbomesh.agent.pipeline import run_intent
+from dubbomesh.aio.latest import LatestValue
+from dubbomesh.dubbo.model import Catalog, Endpoint, Service, ServiceId
+from dubbomesh.mesh.intent import MeshIntent
+
+pytestmark = pytest.mark.anyio
+
+
+class EmptyRenderer:
+    def render(self, catalog: Catalog) -> MeshIntent:
+        return MeshIntent.create([], catalog_version=catalog.version)
+
+
+async def test_first_complete_fresh_intent_freezes_the_heap_once() -> None:
+    catalogs: LatestValue[Catalog] = LatestValue()
+    intents: LatestValue[MeshIntent] = LatestValue()
+    gc.unfreeze()
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run_intent, catalogs, EmptyRenderer(), intents)
+            catalogs.set(Catalog.create([], stale=True))
+            with anyio.fail_after(5):
+                await intents.wait_newer(0)
+            assert gc.get_freeze_count() == 0  # a stale (last-known-good) state is not it
+            catalogs.set(Catalog.create([]))
+            with anyio.fail_after(5):
+                await intents.wait_newer(1)
+            await anyio.wait_all_tasks_blocked()
+            frozen = gc.get_freeze_count()
+            assert frozen > 0
+            gc.unfreeze()
+            sid = ServiceId("com.foo.A")
+            ep = Endpoint(sid, "dubbo", "10.0.0.1", 20880)
+            catalogs.set(Catalog.create([Service.create(sid, [ep])]))  # fresh, new version
+            with anyio.fail_after(5):
+                await intents.wait_newer(2)
+            await anyio.wait_all_tasks_blocked()
+            assert gc.get_freeze_count() == 0  # once only
+            tg.cancel_scope.cancel()
+    finally:
+        gc.unfreeze()
