@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dubbomesh.k8s.settings import K8sSettings
-from dubbomesh.mesh.intent import MeshObject, ServiceEntrySpec, WorkloadSpec
+from dubbomesh.mesh.intent import MeshObject, WorkloadSpec
+from dubbomesh.mesh.manifests import spec_dict
 
 Json = dict[str, Any]
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -34,55 +35,26 @@ class PodIdentity:
     labels: tuple[tuple[str, str], ...] = ()
 
 
-def _workload(w: WorkloadSpec, identities: Mapping[str, PodIdentity] | None) -> Json:
-    out: Json = {"address": w.address}
-    if w.ports:
-        out["ports"] = {name: int(port) for name, port in w.ports}
-    if w.labels:
-        out["labels"] = dict(w.labels)
-    if w.network:
-        out["network"] = w.network
-    if w.locality:
-        out["locality"] = w.locality
-    if w.weight:
-        out["weight"] = w.weight
-    account = w.service_account
-    if identities is not None:  # pod lookup on: only the pod's identity is trusted
-        pod = identities.get(w.address)
-        account = pod.service_account if pod else ""
-    if account:
-        out["serviceAccount"] = account
-    return out
+def _trust(workload: Json, identities: Mapping[str, PodIdentity]) -> None:
+    """Pod lookup on: only the pod's identity is trusted, never the provider's claim."""
+    pod = identities.get(str(workload.get("address", "")))
+    if pod is not None and pod.service_account:
+        workload["serviceAccount"] = pod.service_account
+    else:
+        workload.pop("serviceAccount", None)
 
 
 def spec_of(obj: MeshObject, identities: Mapping[str, PodIdentity] | None = None) -> Json:
-    """The camelCase ``spec`` of a ServiceEntry or WorkloadEntry; empty fields omitted."""
-    s = obj.spec
-    if isinstance(s, WorkloadSpec):
-        return _workload(s, identities)
-    assert isinstance(s, ServiceEntrySpec)
-    out: Json = {"hosts": list(s.hosts)}
-    if s.addresses:
-        out["addresses"] = list(s.addresses)
-    ports = []
-    for p in s.ports:
-        port: Json = {"number": p.number, "protocol": p.protocol, "name": p.name}
-        if p.target_port:
-            port["targetPort"] = p.target_port
-        ports.append(port)
-    if ports:
-        out["ports"] = ports
-    out["location"] = s.location.value
-    out["resolution"] = s.resolution.value
-    if s.endpoints:
-        out["endpoints"] = [_workload(e, identities) for e in s.endpoints]
-    if s.export_to:
-        out["exportTo"] = list(s.export_to)
-    if s.subject_alt_names:
-        out["subjectAltNames"] = list(s.subject_alt_names)
-    if s.workload_selector is not None:
-        out["workloadSelector"] = {"labels": dict(s.workload_selector)}
-    return out
+    """The camelCase ``spec`` (the mesh encoder's, shared with the file sink), with pod identities
+    applied to the WorkloadEntry or to each inline endpoint when pod lookup is on."""
+    spec: Json = dict(spec_dict(obj))
+    if identities is not None:
+        if isinstance(obj.spec, WorkloadSpec):
+            _trust(spec, identities)
+        else:
+            for endpoint in spec.get("endpoints", []):
+                _trust(endpoint, identities)
+    return spec
 
 
 def content_version(manifest: Json) -> str:
