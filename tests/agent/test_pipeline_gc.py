@@ -11,14 +11,18 @@ import pytest
 from dubbomesh.agent.pipeline import run_intent
 from dubbomesh.aio.latest import LatestValue
 from dubbomesh.dubbo.model import Catalog, Endpoint, Service, ServiceId
-from dubbomesh.mesh.intent import MeshIntent
+from dubbomesh.mesh.intent import Kind, MeshIntent, MeshObject, WorkloadSpec
 
 pytestmark = pytest.mark.anyio
 
 
-class EmptyRenderer:
+class OnePerService:
     def render(self, catalog: Catalog) -> MeshIntent:
-        return MeshIntent.create([], catalog_version=catalog.version)
+        objects = [
+            MeshObject.create(Kind.WORKLOAD_ENTRY, "ns", f"w{i}", WorkloadSpec("10.0.0.1"))
+            for i, _ in enumerate(catalog)
+        ]
+        return MeshIntent.create(objects, catalog_version=catalog.version)
 
 
 async def test_first_complete_fresh_intent_freezes_the_heap_once() -> None:
@@ -27,7 +31,7 @@ async def test_first_complete_fresh_intent_freezes_the_heap_once() -> None:
     gc.unfreeze()
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(run_intent, catalogs, EmptyRenderer(), intents)
+            tg.start_soon(run_intent, catalogs, OnePerService(), intents)
             catalogs.set(Catalog.create([], stale=True))
             with anyio.fail_after(5):
                 await intents.wait_newer(0)
