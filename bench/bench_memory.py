@@ -39,8 +39,8 @@ def _rss_bytes() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-async def _measure(hosts: str, what: str) -> dict[str, float]:
-    settings = RegistrySettings(name="bench", hosts=hosts, resync_interval=0)
+async def _measure(hosts: str, what: str, early: bool) -> dict[str, float]:
+    settings = RegistrySettings(name="bench", hosts=hosts, resync_interval=0, early_events=early)
     builder = CatalogBuilder(["bench"], BuildPolicy()) if what == "full" else None
     held: list[object] = []
 
@@ -70,21 +70,22 @@ async def _measure(hosts: str, what: str) -> dict[str, float]:
     return {"before": before, "after": after, "endpoints": endpoints, "intent": len(held) > 1}
 
 
-def _child(what: str, hosts: str) -> None:
-    print(json.dumps(anyio.run(_measure, hosts, what)))
+def _child(what: str, early: str, hosts: str) -> None:
+    print(json.dumps(anyio.run(_measure, hosts, what, early == "early")))
 
 
-def _spawn(what: str, hosts: str) -> dict[str, float]:
+def _spawn(what: str, early: bool, hosts: str) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "bench.bench_memory", "--child", what, hosts]
+    mode = "early" if early else "held"
+    cmd = [sys.executable, "-m", "bench.bench_memory", "--child", what, mode, hosts]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO, env=env)
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
 def _layout(
-    layout: str, interfaces: int, providers: int, *, mirror: bool
-) -> dict[str, dict[str, float]]:
+    layout: str, interfaces: int, providers: int, runs: list[tuple[str, bool]]
+) -> dict[tuple[str, bool], dict[str, float]]:
     with LocalZooKeeper(backend="auto") as server:
         writer = connect(server.connect_string)
         try:
@@ -92,10 +93,7 @@ def _layout(
         finally:
             writer.stop()
             writer.close()
-        out = {"full": _spawn("full", server.connect_string)}
-        if mirror:
-            out["mirror"] = _spawn("mirror", server.connect_string)
-    return out
+        return {run: _spawn(run[0], run[1], server.connect_string) for run in runs}
 
 
 def _per(result: dict[str, float], total: int) -> float:
@@ -107,43 +105,50 @@ def run(quick: bool) -> list[object]:
 
     interfaces, providers = (1000, 10) if quick else (10_000, 10)
     total = interfaces * providers
-    shared = _layout(SHARED, interfaces, providers, mirror=False)
-    spread = _layout(SPREAD, interfaces, providers, mirror=True)
-    per_shared, per_spread = _per(shared["full"], total), _per(spread["full"], total)
-    held = "mirror + catalog + mesh intent" if shared["full"]["intent"] else "mirror + catalog"
+    shared = _layout(
+        SHARED, interfaces, providers, [("full", True), ("full", False), ("mirror", True)]
+    )
+    spread = _layout(SPREAD, interfaces, providers, [("full", True), ("mirror", False)])
+    judged = _per(shared[("full", True)], total)
+    held = "mirror + catalog + mesh intent"
     n_addr = total // 100
+
+    def figure(name: str, value: float, target: str, ok: bool | None = None) -> Figure:
+        return Figure(
+            name=name, value=value, unit="B", floor=None, floor_name="", target=target, ok=ok
+        )
+
     return [
-        Figure(
-            name=f"resident memory per endpoint, {held}, {total} endpoints on {n_addr} "
-            "provider addresses (each serving ~100 interfaces: the judged figure)",
-            value=per_shared,
-            unit="B",
-            floor=None,
-            floor_name="",
-            target=f"<= 1024 B per endpoint ({shared['full']['endpoints']:.0f} endpoints)",
-            ok=per_shared <= 1024,
+        figure(
+            f"resident memory per endpoint, {held}, {total} endpoints on {n_addr} provider "
+            "addresses (~100 interfaces each: the judged figure), early_events",
+            judged,
+            f"<= 1024 B per endpoint ({shared[('full', True)]['endpoints']:.0f} in the catalog)",
+            judged <= 1024,
         ),
-        Figure(
-            name=f"resident memory per endpoint, {held}, {total} endpoints, worst case: every "
-            f"provider on its own IP ({total} per-workload entries)",
-            value=per_spread,
-            unit="B",
-            floor=None,
-            floor_name="",
-            target="informational: the worst case (one rendered workload object per endpoint)",
-            ok=None,
+        figure(
+            f"same, events held until the listing completes (the adapter's default), {total}",
+            _per(shared[("full", False)], total),
+            "informational: all names held at once before the first catalog",
         ),
-        Figure(
-            name=f"resident memory per endpoint, zk mirror alone, {total} endpoints",
-            value=_per(spread["mirror"], total),
-            unit="B",
-            floor=None,
-            floor_name="",
-            target="informational: the adapter's share of the budget",
-            ok=None,
+        figure(
+            f"resident memory per endpoint, {held}, {total} endpoints, worst case: every "
+            f"provider on its own IP ({total} per-workload entries), early_events",
+            _per(spread[("full", True)], total),
+            "informational: the worst case (one rendered workload object per endpoint)",
+        ),
+        figure(
+            f"resident memory per endpoint, zk mirror alone (events discarded), {total}",
+            _per(shared[("mirror", True)], total),
+            "informational: the adapter's share of the budget",
+        ),
+        figure(
+            f"resident memory per endpoint, zk mirror alone, events held, {total}",
+            _per(spread[("mirror", False)], total),
+            "informational: the adapter's default holds every name until the listing completes",
         ),
     ]
 
 
-if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "--child":
-    _child(sys.argv[2], sys.argv[3])
+if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "--child":
+    _child(sys.argv[2], sys.argv[3], sys.argv[4])

@@ -19,6 +19,7 @@ from typing import Any
 from kazoo.client import KazooClient
 from kazoo.protocol.states import WatchedEvent
 
+from dubbomesh.zk.handler import Inline
 from dubbomesh.zk.inbox import Inbox
 from dubbomesh.zk.paths import Node
 
@@ -60,10 +61,10 @@ class Lister:
         """Incremented on each new connection; a failure of an older epoch is stale."""
         self.reads = 0
         """Reads issued so far (including ``exists`` probes)."""
-        put: Callable[[InboxItem], None] = inbox.put
         # One watcher object for every path: kazoo keeps watchers in sets, so re-reading a path
-        # never stacks duplicate callbacks.
-        self._watch: Callable[[WatchedEvent], None] = put
+        # never stacks duplicate callbacks. Inline: it only enqueues, so kazoo may call it from
+        # its connection thread (no hop through a worker thread; see dubbomesh.zk.handler).
+        self._watch: Callable[[WatchedEvent], None] = Inline(inbox.put)
 
     @property
     def idle(self) -> bool:
@@ -103,7 +104,7 @@ class Lister:
         else:
             res = self._client.get_async(node.path, watch=self._watch)
         inbox = self._inbox
-        res.rawlink(lambda r: inbox.put(Done(node, epoch, r)))
+        res.rawlink(Inline(lambda r: inbox.put(Done(node, epoch, r))))
 
     def probe(self, node: Node) -> None:
         """``node`` did not exist: leave an ``exists`` watch to learn when it appears."""
@@ -111,7 +112,7 @@ class Lister:
         epoch = self._inflight[node.path].epoch
         res = self._client.exists_async(node.path, watch=self._watch)
         inbox = self._inbox
-        res.rawlink(lambda r: inbox.put(Done(node, epoch, r, probe=True)))
+        res.rawlink(Inline(lambda r: inbox.put(Done(node, epoch, r, probe=True))))
 
     def reissue(self, node: Node) -> None:
         """Read an in-flight node again (it appeared between the read and the probe)."""

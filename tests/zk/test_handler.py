@@ -1,13 +1,18 @@
-"""The poll-based select of the kazoo handler answers like kazoo's own selector_select."""
+"""The kazoo handler: poll-based select answers like kazoo's own selector_select; Inline
+callbacks run without a thread hop, every other callback still goes through kazoo's workers."""
 
 from __future__ import annotations
 
 import socket
+import threading
+import time
+from collections.abc import Callable
 
 import pytest
 from kazoo.handlers.utils import selector_select
+from kazoo.protocol.states import Callback
 
-from dubbomesh.zk.handler import poll_select
+from dubbomesh.zk.handler import Inline, PollHandler, poll_select
 
 
 def test_readiness_matches_kazoo() -> None:
@@ -41,3 +46,44 @@ def test_bad_timeouts_are_refused_like_kazoo(timeout: object, error: type[Except
         poll_select([], [], [], timeout)  # type: ignore[arg-type]
     with pytest.raises(error):
         selector_select([], [], [], timeout)
+
+
+def test_inline_callbacks_skip_the_worker_threads_others_do_not() -> None:
+    handler = PollHandler()
+    handler.start()
+    try:
+        here = threading.get_ident()
+        seen: dict[str, int] = {}
+        done = threading.Event()
+
+        def record(name: str) -> Callable[..., None]:
+            def callback(*_: object) -> None:
+                seen[name] = threading.get_ident()
+                done.set()
+
+            return callback
+
+        handler.dispatch_callback(Callback("watch", Inline(record("watch")), ("event",)))
+        assert seen == {"watch": here}
+        result = handler.async_result()
+        result.rawlink(Inline(record("completion")))
+        result.set("value")
+        assert seen["completion"] == here
+        plain = handler.async_result()
+        plain.rawlink(record("plain"))
+        plain.set("value")
+        assert done.wait(5)
+        deadline = time.monotonic() + 5
+        while "plain" not in seen and time.monotonic() < deadline:
+            done.clear()
+            done.wait(0.05)
+        assert seen["plain"] != here  # kazoo's completion worker ran it
+    finally:
+        handler.stop()
+
+
+def test_a_failing_inline_callback_does_not_escape() -> None:
+    def boom(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    Inline(boom)("event")  # logged, not raised: it must never kill kazoo's connection thread
