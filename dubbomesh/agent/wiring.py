@@ -90,6 +90,7 @@ def xds_settings(c: AgentConfig) -> XdsSettings:
 
 def k8s_settings(c: AgentConfig) -> K8sSettings:
     """The Kubernetes sink: namespace-scoped, rate-limited, leader-elected."""
+    renew = min(10.0, c.lease_duration * 2 / 3)
     return K8sSettings(
         namespace=c.namespace,
         kubeconfig=c.kubeconfig or None,
@@ -100,7 +101,8 @@ def k8s_settings(c: AgentConfig) -> K8sSettings:
         leader_election=c.leader_elect,
         lease_name=c.lease_name,
         lease_duration=c.lease_duration,
-        renew_deadline=min(10.0, c.lease_duration * 2 / 3),
+        renew_deadline=renew,
+        retry_period=min(2.0, renew / 3),
         pod_lookup=c.pod_lookup,
     )
 
