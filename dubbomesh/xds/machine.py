@@ -59,6 +59,9 @@ class RequestResult:
     outcome: Outcome
     type_url: str
     detail: str = ""
+    wake: bool = True
+    """False when the request cannot have created a response to send (an ACK, NACK or stale
+    request that changed no subscription): the transport need not ask :meth:`pending`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,17 +156,19 @@ class StreamMachine:
             watch.names_key = names_key
             return RequestResult(Outcome.SUBSCRIBED, type_url)
         if nonce != watch.nonce:
-            return RequestResult(Outcome.STALE, type_url)
+            return RequestResult(Outcome.STALE, type_url, wake=False)
+        changed = False
         if names is not None:
             wanted = set(names) - {WILDCARD}
             wildcard = not names or WILDCARD in names if watch.wildcard else WILDCARD in names
             if wildcard != watch.wildcard or wanted != watch.names:
                 watch.new_names = wanted - watch.names
                 watch.wildcard, watch.names, watch.full = wildcard, wanted, True
+                changed = True
             watch.names_key = names_key
         if not nonce or nonce not in watch.inflight:
             return RequestResult(Outcome.UPDATED, type_url)
-        return self._ack_or_nack(watch, error, nonce)
+        return self._ack_or_nack(watch, error, nonce, wake=changed)
 
     def names_keys(self) -> list[tuple[str, bytes]]:
         """(type URL, names key) of the watches with a known key of their applied names."""
@@ -201,11 +206,12 @@ class StreamMachine:
             watch.forget_gen = oldest if watch.forget_gen < 0 else min(watch.forget_gen, oldest)
         if not nonce:
             return RequestResult(Outcome.UPDATED, type_url)
+        changed = bool(subscribe or unsubscribe)
         if nonce not in watch.inflight:
-            return RequestResult(Outcome.STALE, type_url)
-        return self._ack_or_nack(watch, error, nonce)
+            return RequestResult(Outcome.STALE, type_url, wake=changed)
+        return self._ack_or_nack(watch, error, nonce, wake=changed)
 
-    def _ack_or_nack(self, watch: Watch, error: str, nonce: str) -> RequestResult:
+    def _ack_or_nack(self, watch: Watch, error: str, nonce: str, *, wake: bool) -> RequestResult:
         # Clients answer in order: an answer settles its response and every older one.
         gen, version, names = watch.inflight[nonce]
         for key in [k for k in watch.inflight if int(k) <= int(nonce)]:
@@ -216,11 +222,11 @@ class StreamMachine:
             watch.base_gen = watch.acked_gen  # SotW: diff the next push from what was accepted
             watch.renew = watch.info.full_state
             watch.dirty |= names  # Delta: later responses may still be accepted; redo only these
-            return RequestResult(Outcome.NACK, watch.info.url, error)
+            return RequestResult(Outcome.NACK, watch.info.url, error, wake)
         watch.acks += 1
         if gen >= watch.acked_gen:
             watch.acked_gen, watch.acked_version = gen, version
-        return RequestResult(Outcome.ACK, watch.info.url)
+        return RequestResult(Outcome.ACK, watch.info.url, wake=wake)
 
     # -- responses --------------------------------------------------------------------------
     def pending(self, snapshot: Snapshot) -> list[Outgoing]:

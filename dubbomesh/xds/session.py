@@ -115,8 +115,10 @@ class Session:
     async def _read(self, requests: AsyncIterator[bytes]) -> None:
         try:
             async for raw in requests:
-                self._report(self.on_request(raw))
-                self.wake.set()
+                result = self.on_request(raw)
+                self._report(result)
+                if result.wake:  # an ACK never causes a push: do not wake the writer for it
+                    self.wake.set()
         except Refused as exc:
             self.error = exc
         except asyncio.CancelledError:

@@ -4,6 +4,7 @@ A model client applies every response it accepts (SotW full-state types replace 
 EDS/RDS merge, Delta merges and removes). Properties:
 - an ACK or a stale request never produces output;
 - a NACK produces no output until the content changes;
+- a request the machine says needs no wake-up (``RequestResult.wake`` False) produces no output;
 - after a final content change and quiescence, the client's view equals the snapshot restricted to
   its subscription (for SotW EDS/RDS, the view holds at least every subscribed resource, newest).
 """
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dubbomesh.mesh.intent import MeshObject
-from dubbomesh.xds.machine import Outgoing, StreamMachine, Variant
+from dubbomesh.xds.machine import Outgoing, RequestResult, StreamMachine, Variant
 from dubbomesh.xds.snapshot import Snapshot, SnapshotBuilder
 from dubbomesh.xds.types import CLUSTER, ENDPOINT, LISTENER, classify
 from tests.xds.helpers import intent, service_entry
@@ -39,7 +40,7 @@ ops = st.lists(
     st.one_of(
         st.tuples(st.just("intent"), intents),
         st.tuples(st.just("subscribe"), st.sampled_from(TYPES), subscription),
-        st.tuples(st.just("reply"), st.sampled_from(["ack", "nack", "stale"])),
+        st.tuples(st.just("reply"), st.sampled_from(["ack", "nack", "stale", "ack-change"])),
     ),
     max_size=25,
 )
@@ -102,7 +103,7 @@ def request(
     error: str = "",
     *,
     old: set[str] | frozenset[str] | None,
-) -> object:
+) -> RequestResult:
     """Send the request a client with subscription ``old`` (NEW: none yet) -> ``names`` sends."""
     if m.variant is Variant.SOTW:
         wildcard = [] if old is NEW else ["*"]
@@ -135,6 +136,7 @@ def test_machine_converges_and_never_answers_acks(
         return m.pending(s)
 
     for step in steps:
+        woke = True  # False: the last request said it cannot have created output
         if step[0] == "intent":
             snap = builder.build(intent(*build(step[1])))  # type: ignore[arg-type]
         elif step[0] == "subscribe":
@@ -150,7 +152,7 @@ def test_machine_converges_and_never_answers_acks(
             old = c.subs.get(type_url, NEW)
             # SotW carries the nonce of the last response processed; Delta needs none.
             nonce = c.last_nonce.get(type_url, "") if variant is Variant.SOTW else ""
-            request(m, type_url, names, nonce, old=old)
+            woke = request(m, type_url, names, nonce, old=old).wake
             c.subs[type_url] = names
             if variant is Variant.DELTA and names is not None:  # a client forgets what it drops
                 view = c.views.get(type_url, {})
@@ -166,17 +168,29 @@ def test_machine_converges_and_never_answers_acks(
             latest = m.watches[type_url].nonce == out.nonce
             quiet = same_subscription(m, type_url, subs)
             c.last_nonce[type_url] = out.nonce
-            if reply == "ack" or (variant is Variant.SOTW and not latest):
+            if reply == "ack-change" and type_url != SE and (variant is Variant.DELTA or latest):
+                # An ACK that also changes the subscription (Envoy asks for new EDS names while
+                # ACKing): wildcard <-> one name.
                 c.apply(out, by_bytes)
-                request(m, type_url, subs, out.nonce, old=subs)
+                names = {NAMES[type_url][0]} if subs is None else None
+                woke = request(m, type_url, names, out.nonce, old=subs).wake
+                c.subs[type_url] = names
+                if variant is Variant.DELTA and names is not None:
+                    view = c.views.get(type_url, {})
+                    c.views[type_url] = {n: v for n, v in view.items() if n in names}
+            elif reply in ("ack", "ack-change") or (variant is Variant.SOTW and not latest):
+                c.apply(out, by_bytes)
+                woke = request(m, type_url, subs, out.nonce, old=subs).wake
                 if quiet:
                     assert snap is None or take(snap) == [], "an ACK never produces output"
             else:
-                request(m, type_url, subs, out.nonce, "rejected", old=subs)
+                woke = request(m, type_url, subs, out.nonce, "rejected", old=subs).wake
                 if quiet:
                     assert snap is None or [o for o in take(snap) if o.type_url == type_url] == []
         if snap is not None:
-            c.inbox.extend(take(snap))
+            fresh = take(snap)
+            assert woke or fresh == [], "a request without wake-up produced output"
+            c.inbox.extend(fresh)
 
     # Final change (a new service touches every type), then ACK everything until quiet.
     snap = builder.build(intent(*build(final, extra=True)))
