@@ -18,6 +18,7 @@ import logging
 import math
 import signal
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import anyio
@@ -45,12 +46,15 @@ from dubbomesh.agent.wiring import (
     registry_settings,
     xds_settings,
 )
+from dubbomesh.aio.backoff import Backoff
 from dubbomesh.aio.latest import LatestValue
 from dubbomesh.dubbo.model import Catalog
 from dubbomesh.dubbo.registry import RegistryEvent
+from dubbomesh.k8s.errors import K8sError
 from dubbomesh.k8s.sink import run_kubernetes_sink
 from dubbomesh.mesh.intent import MeshIntent
-from dubbomesh.xds.server import XdsServer
+from dubbomesh.xds.server import XdsServer, XdsServerError
+from dubbomesh.zk.errors import ZkError
 from dubbomesh.zk.source import run_registry
 
 log = logging.getLogger("dubbomesh")
@@ -206,9 +210,16 @@ class Agent:
     ) -> None:
         c = self.config
         for target in c.registries:
-            observer = ZkMetrics(self.metrics, self.status.registries[target.name])
+            status = self.status.registries[target.name]
+            observer = ZkMetrics(self.metrics, status)
+            run = _call(run_registry, registry_settings(c, target), send.clone(), observer)
             tg.start_soon(
-                _call(run_registry, registry_settings(c, target), send.clone(), observer),
+                _supervised(
+                    run,
+                    f"ZooKeeper registry {target.name!r}",
+                    (ZkError,),
+                    status.report_error,
+                ),
                 name=f"zk:{target.name}",
             )
         send.close()
@@ -222,12 +233,18 @@ class Agent:
         if "file" in c.sink:
             tg.start_soon(run_file_sink, self.intents, c.output_dir, name="file-sink")
         if "kubernetes" in c.sink:
+            sink = _call(
+                run_kubernetes_sink,
+                self.intents,
+                k8s_settings(c),
+                K8sMetrics(self.metrics, self.status, propagation_hook(self)),
+            )
             tg.start_soon(
-                _call(
-                    run_kubernetes_sink,
-                    self.intents,
-                    k8s_settings(c),
-                    K8sMetrics(self.metrics, self.status, propagation_hook(self)),
+                _supervised(
+                    sink,
+                    "Kubernetes sink",
+                    (K8sError,),
+                    lambda msg: setattr(self.status, "kube_last_error", msg),
                 ),
                 name="kubernetes",
             )
@@ -254,6 +271,32 @@ class Agent:
     def stop(self) -> None:
         """Begin a graceful shutdown."""
         self._stop.set()
+
+
+def _supervised(
+    run: Callable[[], Awaitable[None]],
+    what: str,
+    permanent: tuple[type[Exception], ...],
+    report: Callable[[str], None],
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    """Keep a component that failed for a permanent reason (credentials refused, unusable
+    kubeconfig) from taking the agent, and the xDS stream it serves, down: report the error
+    (readiness details, logs) and retry with a capped backoff, since a rotated Secret may fix it."""
+
+    async def runner() -> None:
+        delays = Backoff(initial=5.0, cap=120.0).delays()
+        while True:
+            try:
+                await run()
+                return
+            except permanent as exc:
+                message = f"{what}: {exc}"
+                report(message)
+                delay = next(delays)
+                log.error("%s; retrying in %.0fs", message, delay)
+                await anyio.sleep(delay)
+
+    return runner
 
 
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -283,9 +326,22 @@ async def main_async(config: AgentConfig) -> None:
         tg.cancel_scope.cancel()
 
 
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The non-group exceptions inside (nested) exception groups."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
+
+
 def run_agent(config: AgentConfig) -> int:
-    """Blocking entry point for ``dubbomesh run``."""
+    """Blocking entry point for ``dubbomesh run``; 1 when the xDS server cannot listen."""
     setup_logging(config.log_level, config.log_format)
     log.info("dubbomesh starting: %s", config.redacted())
-    anyio.run(main_async, config)
-    return 0
+    failed: list[str] = []
+    try:
+        anyio.run(main_async, config)
+    except* XdsServerError as group:
+        failed.extend(str(e) for e in _leaves(group))
+    for message in failed:
+        log.error("cannot serve xDS: %s", message)
+    return 1 if failed else 0

@@ -29,6 +29,10 @@ class RegistryStatus:
     bad_nodes: int = 0
     resync_drift: int = 0
 
+    def report_error(self, message: str) -> None:
+        """Remember the last error (shown by /readyz)."""
+        self.last_error = message
+
 
 @dataclass
 class AgentStatus:

@@ -217,3 +217,34 @@ def test_render_fails_cleanly_without_zookeeper() -> None:
     assert out.returncode == 1
     assert "no complete listing" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_busy_xds_port_is_a_clear_exit(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "dubbomesh", "run", "--zk", f"127.0.0.1:{free_port()}",
+             "--http-listen", "none", "--xds-listen", f"127.0.0.1:{port}"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    assert out.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_unusable_kubeconfig_is_reported_while_xds_keeps_serving(
+    zk: KazooClient, zk_server: LocalZooKeeper, tmp_path: Path
+) -> None:
+    seed_demo(zk)
+    missing = str(tmp_path / "no-kubeconfig")
+    with agent(zk_server.connect_string, tmp_path, "--sink", "kubernetes",
+               "--kubeconfig", missing) as a:  # fmt: skip
+        wait_for(lambda: a.readyz().get("ready"), 60, "agent ready (xDS does not need the API)")
+        assert "credentials" in a.readyz()["kubernetes"]["last_error"]
+        assert mcp_service_entries(a.xds)
+        assert a.proc.poll() is None
+        assert a.stop() == 0, a.tail()
