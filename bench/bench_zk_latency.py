@@ -27,7 +27,8 @@ from dubbomesh.zk.settings import RegistrySettings
 from dubbomesh.zk.source import run_registry
 
 BASE = 10
-"""Providers already under the measured directory."""
+"""Providers under the measured directory; each sample adds one and removes it afterwards (out
+of the timed window), so every sample sees a directory of the tree's own size."""
 
 
 def _node(k: int) -> str:
@@ -54,6 +55,7 @@ def _bare_watch(hosts: str, first: int, count: int) -> list[float]:
             writer.create(_node(k))
             fired.wait(10)
             out.append(stamp[0] - t0)
+            writer.delete(_node(k))  # back to BASE providers (no watch is set right now)
     finally:
         for c in (reader, writer):
             c.stop()
@@ -69,10 +71,14 @@ def _children_watch(hosts: str, first: int, count: int) -> list[float]:
     seen = threading.Event()
     stamp: list[float] = [0.0]
 
+    gone = threading.Event()
+
     def on_children(children: list[str]) -> None:
         if expect[0] in children:
             stamp[0] = time.perf_counter()
             seen.set()
+        elif len(children) == BASE:
+            gone.set()
 
     try:
         reader.ChildrenWatch(path, on_children)
@@ -83,6 +89,9 @@ def _children_watch(hosts: str, first: int, count: int) -> list[float]:
             writer.create(_node(k))
             seen.wait(10)
             out.append(stamp[0] - t0)
+            gone.clear()
+            writer.delete(_node(k))
+            gone.wait(10)  # the recipe has re-listed BASE providers: the next sample starts clean
     finally:
         for c in (reader, writer):
             c.stop()
@@ -107,7 +116,7 @@ async def _ours(hosts: str, first: int, count: int) -> tuple[list[float], list[f
         builder.apply(event)
         if isinstance(event, ProvidersChanged) and event.directory == iface(0):
             service = builder.snapshot().get(sid)
-            if service is not None and len(service.endpoints) >= want[0]:
+            if service is not None and len(service.endpoints) == want[0]:
                 stamp[0] = time.perf_counter()
                 done[0].set()
 
@@ -118,19 +127,29 @@ async def _ours(hosts: str, first: int, count: int) -> tuple[list[float], list[f
         writer.create(path)
         return t0
 
+    async def settle(expected: int) -> None:
+        want[0] = expected
+        done[0] = anyio.Event()
+        service = builder.snapshot().get(sid)
+        if service is None or len(service.endpoints) != expected:
+            with anyio.fail_after(10):
+                await done[0].wait()
+
     out: list[float] = []
     mirror: list[float] = []
     try:
         async with anyio.create_task_group() as tg:
             await tg.start(run_registry, settings, sink)
             for k in range(first, first + count):
-                want[0] = BASE + k + 1
+                want[0] = BASE + 1
                 done[0] = anyio.Event()
                 t0 = await anyio.to_thread.run_sync(create, _node(k))
                 with anyio.fail_after(10):
                     await done[0].wait()
                 out.append(stamp[0] - t0)
                 mirror.append(emitted[0] - t0)
+                await anyio.to_thread.run_sync(writer.delete, _node(k))
+                await settle(BASE)  # back to BASE providers before the next sample
             tg.cancel_scope.cancel()
     finally:
         writer.stop()
