@@ -144,9 +144,12 @@ async def run_catalog(
             current = out.get()
             if catalog.version == last_version and current is not None and not current.stale:
                 continue
+            first_complete = not last_version
             last_version = catalog.version
             clock.stamp(catalog.version, t0)
             out.set(catalog)
+            if first_complete:
+                gc.freeze()  # the builder's state lives long: keep full collections off it
             if observer is not None:
                 observer.catalog_published(catalog, events)
             log.info(
@@ -187,8 +190,8 @@ async def run_intent(
         if observer is not None:
             observer.intent_published(intent)
         if not frozen and intent.complete and not intent.stale:
-            # The first full catalog and intent live long: move them out of the collector's
-            # reach. A full collection over 100,000 endpoints' objects pauses ~0.7 s (measured,
-            # bench/RESULTS.md), which would land on whichever change triggers it.
+            # The first full intent lives long too (the catalog was frozen when published). A
+            # full collection over 100,000 endpoints' objects pauses ~0.7 s (measured, see
+            # bench/RESULTS.md), and would land on whichever change triggers it.
             gc.freeze()
             frozen = True

@@ -1,5 +1,5 @@
-"""The intent stage moves the first complete, fresh state out of the cyclic collector's reach
-(a full collection over 100,000 endpoints' objects would pause every later change)."""
+"""The pipeline moves the first complete state (catalog, then intent) out of the cyclic
+collector's reach: a full collection over 100,000 endpoints' objects would pause a later change."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import gc
 import anyio
 import pytest
 
-from dubbomesh.agent.pipeline import run_intent
+from dubbomesh.agent.pipeline import Clock, Debounce, run_catalog, run_intent
 from dubbomesh.aio.latest import LatestValue
+from dubbomesh.dubbo.builder import CatalogBuilder
 from dubbomesh.dubbo.model import Catalog, Endpoint, Service, ServiceId
+from dubbomesh.dubbo.registry import ListingComplete, ProvidersChanged, RegistryEvent
 from dubbomesh.mesh.intent import Kind, MeshIntent, MeshObject, WorkloadSpec
 
 pytestmark = pytest.mark.anyio
@@ -50,6 +52,26 @@ async def test_first_complete_fresh_intent_freezes_the_heap_once() -> None:
                 await intents.wait_newer(2)
             await anyio.wait_all_tasks_blocked()
             assert gc.get_freeze_count() == 0  # once only
+            tg.cancel_scope.cancel()
+    finally:
+        gc.unfreeze()
+
+
+async def test_first_complete_catalog_freezes_the_builder_state() -> None:
+    send, receive = anyio.create_memory_object_stream[RegistryEvent](10)
+    catalogs: LatestValue[Catalog] = LatestValue()
+    gc.unfreeze()
+    try:
+        async with anyio.create_task_group() as tg:
+            builder = CatalogBuilder(["zk"])
+            tg.start_soon(run_catalog, receive, builder, catalogs, Debounce(0, 0), Clock())
+            await send.send(ProvidersChanged("zk", "/dubbo", "a", frozenset()))
+            await anyio.wait_all_tasks_blocked()
+            assert gc.get_freeze_count() == 0  # incomplete: nothing published, nothing frozen
+            await send.send(ListingComplete("zk"))
+            with anyio.fail_after(5):
+                await catalogs.wait_newer(0)
+            assert gc.get_freeze_count() > 0
             tg.cancel_scope.cancel()
     finally:
         gc.unfreeze()
