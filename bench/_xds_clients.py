@@ -2,9 +2,10 @@
 
 Usage: python -m bench._xds_clients ADDRESS SERVICES STREAMS
 Opens STREAMS ADS streams (even: Delta wildcard EDS+CDS; odd: SotW EDS for every name + CDS),
-ACKs the initial SotW responses, prints READY. Then, for each stdin line ``CHECK <i>``, waits
-until every stream received a new message and prints ``RESULT 1`` when each stream got exactly
-one response carrying exactly the ClusterLoadAssignment of service ``i`` (else ``RESULT 0``).
+ACKs every response as it arrives (as Envoy does), prints READY. Then, for each stdin line
+``CHECK <i>``, waits until every stream received a new message and prints ``RESULT 1`` when each
+stream got exactly one response carrying exactly the ClusterLoadAssignment of service ``i`` (else
+``RESULT 0``).
 """
 
 from __future__ import annotations
@@ -28,8 +29,12 @@ def cla(i: int) -> str:
 
 
 class Stream:
-    def __init__(self, channel: grpc.aio.Channel, delta: bool) -> None:
+    """One ADS stream that ACKs every response at once, as Envoy and gRPC do (a SotW ACK repeats
+    the whole subscription; its bytes are built from a pre-serialized names block)."""
+
+    def __init__(self, channel: grpc.aio.Channel, delta: bool, names: list[str]) -> None:
         self.delta = delta
+        self.block = discovery_pb2.DiscoveryRequest(resource_names=names).SerializeToString()
         self.queue: asyncio.Queue[bytes] = asyncio.Queue()
         self.got: list[bytes] = []
         self.call = channel.stream_stream(DELTA if delta else SOTW)(self._requests())
@@ -45,6 +50,18 @@ class Stream:
             if msg is grpc.aio.EOF:
                 return
             self.got.append(msg)
+            self.queue.put_nowait(self._ack(msg))
+
+    def _ack(self, raw: bytes) -> bytes:
+        if self.delta:
+            d = discovery_pb2.DeltaDiscoveryResponse.FromString(raw)
+            ack = discovery_pb2.DeltaDiscoveryRequest(type_url=d.type_url, response_nonce=d.nonce)
+            return ack.SerializeToString()
+        r = discovery_pb2.DiscoveryResponse.FromString(raw)
+        block = self.block if r.type_url == ENDPOINT else b""
+        head = discovery_pb2.DiscoveryRequest(version_info=r.version_info).SerializeToString()
+        tail = discovery_pb2.DiscoveryRequest(type_url=r.type_url, response_nonce=r.nonce)
+        return head + block + tail.SerializeToString()  # field order, as clients write it
 
     def send(self, msg: Any) -> None:
         self.queue.put_nowait(msg.SerializeToString())
@@ -74,7 +91,8 @@ async def main(address: str, services: int, count: int) -> None:
     names = [cla(i) for i in range(services)]
     streams = []
     for k in range(count):
-        s = Stream(channels[k % 4], delta=k % 2 == 0)
+        delta = k % 2 == 0
+        s = Stream(channels[k % 4], delta=delta, names=names)
         if s.delta:
             s.send(discovery_pb2.DeltaDiscoveryRequest(type_url=ENDPOINT))
             s.send(discovery_pb2.DeltaDiscoveryRequest(type_url=CLUSTER))
@@ -83,18 +101,6 @@ async def main(address: str, services: int, count: int) -> None:
             s.send(discovery_pb2.DiscoveryRequest(type_url=CLUSTER))
         streams.append(s)
     await until(lambda: all(len(s.got) >= 2 for s in streams))
-    for s in streams:
-        if not s.delta:
-            for raw in s.got:
-                r = discovery_pb2.DiscoveryResponse.FromString(raw)
-                s.send(
-                    discovery_pb2.DiscoveryRequest(
-                        type_url=r.type_url,
-                        response_nonce=r.nonce,
-                        version_info=r.version_info,
-                        resource_names=names if r.type_url == ENDPOINT else [],
-                    )
-                )
     base = [len(s.got) for s in streams]
     print("READY", flush=True)
     loop = asyncio.get_running_loop()

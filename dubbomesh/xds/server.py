@@ -18,6 +18,7 @@ import anyio
 import grpc
 from anyio.abc import TaskStatus
 
+from dubbomesh.aio.gcpolicy import GcPolicy
 from dubbomesh.aio.latest import LatestValue
 from dubbomesh.mesh.intent import MeshIntent
 from dubbomesh.xds.machine import Variant
@@ -39,9 +40,20 @@ class XdsServerError(RuntimeError):
 class XdsServer:
     """ADS over grpc.aio. Create once; run :meth:`serve` as a task; :meth:`drain` on shutdown."""
 
-    def __init__(self, settings: XdsSettings, *, observer: XdsObserver | None = None) -> None:
+    def __init__(
+        self,
+        settings: XdsSettings,
+        *,
+        observer: XdsObserver | None = None,
+        gc_policy: GcPolicy | None = None,
+    ) -> None:
+        """``gc_policy``: when given, its ``published()`` runs after each snapshot is built and
+        before the streams are woken, so the pushes' young collections do not walk the new
+        intent and snapshot (see :mod:`dubbomesh.aio.gcpolicy`). A process-wide choice: the
+        composition root decides, None leaves the collector alone."""
         self.settings = settings
         self.observer: XdsObserver = observer or NullObserver()
+        self.gc_policy = gc_policy
         self.addresses: tuple[str, ...] = ()
         """Bound addresses (``host:port`` with the real port, ``unix:PATH``) once serving."""
         self._snapshot: Snapshot | None = None
@@ -87,6 +99,8 @@ class XdsServer:
                     snapshot = builder.build(intent)  # a few ms: a thread hop would cost more
                 else:  # a big rebuild must not stall every stream's event loop
                     snapshot = await anyio.to_thread.run_sync(builder.build, intent)
+                if self.gc_policy is not None and snapshot is not self._snapshot:
+                    self.gc_policy.published()
                 self._publish(snapshot)
         finally:
             self.observer.serving(False)

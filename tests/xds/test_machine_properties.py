@@ -147,8 +147,15 @@ def test_machine_converges_and_never_answers_acks(
             )  # type: ignore[union-attr]
             if type_url == SE:
                 names = None  # istiod only ever subscribes with a wildcard
-            if variant is Variant.SOTW and names == set() and c.subs.get(type_url) is None:
-                names = None  # SotW: an empty list is a wildcard, and stays one
+            held = m.watches.get(type_url)
+            if (
+                variant is Variant.SOTW
+                and names == set()
+                and (c.subs.get(type_url) is None or (held is not None and held.wildcard))
+            ):
+                # SotW: an empty list is a wildcard, and keeps one a wildcard, also when the
+                # client's narrowing request before was stale and ignored (legacy wildcard rules).
+                names = None
             old = c.subs.get(type_url, NEW)
             # SotW carries the nonce of the last response processed; Delta needs none.
             nonce = c.last_nonce.get(type_url, "") if variant is Variant.SOTW else ""
