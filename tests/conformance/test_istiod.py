@@ -106,7 +106,14 @@ def test_provider_change_reaches_istiod_without_restart(istiod: Istiod, mesh: Me
         return set().union(set(), *(endpoint_ports(e) for e in istiod.configz("ServiceEntry")))
 
     try:
-        wait_until(lambda: new <= ports_in_istiod(), 60, "the new provider in istiod")
+        try:
+            wait_until(lambda: new <= ports_in_istiod(), 60, "the new provider in istiod")
+        except TimeoutError as exc:
+            catalog = mesh.agent.catalog()
+            raise AssertionError(
+                f"{exc}\nwant {new}\nistiod has {sorted(ports_in_istiod())}\n"
+                f"configz: {istiod.configz('ServiceEntry')}\nagent catalog keys: {sorted(catalog)}"
+            ) from exc
     finally:
         extra.stop()
     wait_until(lambda: not (new & ports_in_istiod()), 60, "the stopped provider to leave istiod")
