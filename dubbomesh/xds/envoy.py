@@ -15,8 +15,7 @@ import ipaddress
 from collections.abc import Sequence
 
 from envoy.config.cluster.v3 import cluster_pb2
-from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, protocol_pb2
-from envoy.config.endpoint.v3 import endpoint_components_pb2, endpoint_pb2
+from envoy.config.core.v3 import config_source_pb2, protocol_pb2
 from envoy.config.listener.v3 import api_listener_pb2, listener_pb2
 from envoy.config.route.v3 import route_components_pb2, route_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
@@ -24,11 +23,13 @@ from envoy.extensions.filters.network.http_connection_manager.v3 import (
     http_connection_manager_pb2 as hcm_pb2,
 )
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2
-from google.protobuf import any_pb2, duration_pb2, message, wrappers_pb2
+from google.protobuf import any_pb2, duration_pb2
+from google.protobuf import message as pb_message
 
 from dubbomesh.mesh.intent import PortSpec, ServiceEntrySpec, WorkloadSpec
+from dubbomesh.xds.pbenc import FieldRangeError, any_message, message, string, uint32
 from dubbomesh.xds.types import ANY_PREFIX, ResourceType
-from dubbomesh.xds.wire import Encoded, short_hash
+from dubbomesh.xds.wire import Encoded, short_hash, varint
 
 GRPC_PROTOCOLS = frozenset({"GRPC", "GRPC-WEB", "HTTP2"})
 """Istio port protocols served over HTTP/2 (Dubbo tri and grpc): these also get LDS/RDS."""
@@ -36,6 +37,7 @@ GRPC_PROTOCOLS = frozenset({"GRPC", "GRPC-WEB", "HTTP2"})
 _HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 _HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 _ROUTER_FILTER = "envoy.filters.http.router"
+_CLA = ANY_PREFIX + "envoy.config.endpoint.v3.ClusterLoadAssignment"
 
 EnvoyResources = list[tuple[ResourceType, Encoded]]
 
@@ -50,14 +52,14 @@ def listener_name(host: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def _pack(msg: message.Message) -> any_pb2.Any:
+def _pack(msg: pb_message.Message) -> any_pb2.Any:
     return any_pb2.Any(
         type_url=ANY_PREFIX + msg.DESCRIPTOR.full_name,
         value=msg.SerializeToString(deterministic=True),
     )
 
 
-def _encode(name: str, msg: message.Message) -> Encoded:
+def _encode(name: str, msg: pb_message.Message) -> Encoded:
     data = _pack(msg).SerializeToString(deterministic=True)
     return Encoded(name, short_hash(data), data)
 
@@ -77,56 +79,68 @@ def endpoint_port(workload: WorkloadSpec, port: PortSpec) -> int:
     return port.target_port or port.number
 
 
-def _is_ip(address: str) -> bool:
-    try:
-        ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return True
+_ip_memo: dict[str, bool] = {}
 
 
-def _locality(text: str) -> base_pb2.Locality:
+def is_ip(address: str) -> bool:
+    """True for an IPv4 or IPv6 literal (memoized: endpoints are re-encoded on every change)."""
+    found = _ip_memo.get(address)
+    if found is None:
+        try:
+            ipaddress.ip_address(address)
+            found = True
+        except ValueError:
+            found = False
+        if len(_ip_memo) >= 1 << 16:
+            _ip_memo.clear()
+        _ip_memo[address] = found
+    return found
+
+
+def _locality(text: str) -> bytes:
+    """``envoy.config.core.v3.Locality``: region=1, zone=2, sub_zone=3 (``region/zone/sub``)."""
     parts = [*text.split("/", 2), "", "", ""][:3] if text else ["", "", ""]
-    return base_pb2.Locality(region=parts[0], zone=parts[1], sub_zone=parts[2])
+    return string(b"\x0a", parts[0]) + string(b"\x12", parts[1]) + string(b"\x1a", parts[2])
 
 
-def load_assignment(
-    name: str, port: PortSpec, workloads: Sequence[WorkloadSpec]
-) -> endpoint_pb2.ClusterLoadAssignment:
-    """Endpoints grouped by locality; endpoint weight = Dubbo weight, locality weight = their sum.
+def load_assignment_bytes(name: str, port: PortSpec, workloads: Sequence[WorkloadSpec]) -> bytes:
+    """``ClusterLoadAssignment`` (cluster_name=1, endpoints=2), written directly.
 
-    Only IP literals are usable by EDS clients; other addresses are skipped.
+    Endpoints are grouped by locality (``LocalityLbEndpoints``: locality=1, lb_endpoints=2,
+    load_balancing_weight=3); endpoint weight = Dubbo weight (minimum 1), locality weight = their
+    sum. An ``LbEndpoint`` is endpoint=1 (``Endpoint.address`` = 1, ``Address.socket_address`` =
+    1, ``SocketAddress``: address=2, port_value=3) and load_balancing_weight=4. Only IP literals
+    are usable by EDS clients; other addresses are skipped. Raises ``FieldRangeError`` (a
+    ValueError) for numbers that do not fit, as the generated classes do.
     """
-    by_locality: dict[str, list[endpoint_components_pb2.LbEndpoint]] = {}
+    groups: dict[str, list[bytes]] = {}
     weights: dict[str, int] = {}
     for workload in sorted(
         workloads, key=lambda w: (w.locality, w.address, endpoint_port(w, port))
     ):
-        if not _is_ip(workload.address):
+        if not is_ip(workload.address):
             continue
         weight = max(workload.weight, 1)
-        lb = endpoint_components_pb2.LbEndpoint(
-            endpoint=endpoint_components_pb2.Endpoint(
-                address=address_pb2.Address(
-                    socket_address=address_pb2.SocketAddress(
-                        address=workload.address, port_value=endpoint_port(workload, port)
-                    )
-                )
-            ),
-            load_balancing_weight=wrappers_pb2.UInt32Value(value=weight),
-        )
-        by_locality.setdefault(workload.locality, []).append(lb)
+        number = endpoint_port(workload, port)
+        if not 0 <= number < 1 << 32:
+            raise FieldRangeError(f"port {number} does not fit port_value")
+        # port_value is a oneof member: written even when 0
+        socket = string(b"\x12", workload.address) + b"\x18" + varint(number)
+        endpoint = message(b"\x0a", message(b"\x0a", message(b"\x0a", socket)))
+        lb = endpoint + message(b"\x22", uint32(b"\x08", weight))
+        groups.setdefault(workload.locality, []).append(message(b"\x12", lb))
         weights[workload.locality] = weights.get(workload.locality, 0) + weight
-    cla = endpoint_pb2.ClusterLoadAssignment(cluster_name=name)
-    for locality, lbs in by_locality.items():
-        cla.endpoints.append(
-            endpoint_components_pb2.LocalityLbEndpoints(
-                locality=_locality(locality),
-                lb_endpoints=lbs,
-                load_balancing_weight=wrappers_pb2.UInt32Value(value=weights[locality]),
-            )
+    out = [string(b"\x0a", name)]
+    for locality, lbs in groups.items():
+        body = b"".join(
+            [
+                message(b"\x0a", _locality(locality)),
+                *lbs,
+                message(b"\x1a", uint32(b"\x08", weights[locality])),
+            ]
         )
-    return cla
+        out.append(message(b"\x12", body))
+    return b"".join(out)
 
 
 def cluster(name: str, port: PortSpec) -> cluster_pb2.Cluster:
@@ -190,9 +204,8 @@ def envoy_resources(spec: ServiceEntrySpec, workloads: Sequence[WorkloadSpec]) -
         for port in spec.ports:
             name = cluster_name(host, port.number)
             out.append((ResourceType.CLUSTER, _encode(name, cluster(name, port))))
-            out.append(
-                (ResourceType.ENDPOINT, _encode(name, load_assignment(name, port, workloads)))
-            )
+            data = any_message(_CLA, load_assignment_bytes(name, port, workloads))
+            out.append((ResourceType.ENDPOINT, Encoded(name, short_hash(data), data)))
             if port.protocol.upper() in GRPC_PROTOCOLS:
                 lname = listener_name(host, port.number)
                 out.append((ResourceType.LISTENER, _encode(lname, api_listener(lname, name))))
