@@ -55,22 +55,24 @@ def endpoint_labels(ep: Endpoint, allow: Mapping[str, str]) -> tuple[Pairs, int]
     params were refused (invalid value or key, reserved key, volatile param)."""
     out: dict[str, str] = {}
     refused = 0
+    params = dict(reversed(ep.params))  # the first value of a key wins, as Endpoint.param
     for param, key in allow.items():
-        value = ep.param(param)
+        value = params.get(param) or ""
         if param == "application" and not value:
             value = ep.application
         if not value:
             continue
-        if (
-            param in FORBIDDEN_PARAMS
-            or not is_label_key(key)
-            or is_reserved_key(key)
-            or not is_label_value(value)
-        ):
+        if param in FORBIDDEN_PARAMS or not _usable_key(key) or not is_label_value(value):
             refused += 1
             continue
         out[key] = value
     return tuple(sorted(out.items())), refused
+
+
+@functools.lru_cache(maxsize=256)
+def _usable_key(key: str) -> bool:
+    """A valid label key outside the reserved domains (a property of the allowlist only)."""
+    return is_label_key(key) and not is_reserved_key(key)
 
 
 def common_labels(label_sets: Iterable[Pairs]) -> Pairs:

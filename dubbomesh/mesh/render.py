@@ -53,6 +53,10 @@ def unit_template(settings: MeshSettings) -> str:
 Held = Endpoint | tuple[Endpoint, ...]
 
 
+def _unit_order(item: tuple[UnitKey, Held]) -> tuple[tuple[str, str, str], str]:
+    return (item[0][0].order, item[0][1])  # UnitKey order, compared in C
+
+
 def _each(held: Held) -> tuple[Endpoint, ...]:
     return (held,) if isinstance(held, Endpoint) else held
 
@@ -79,7 +83,7 @@ class Renderer:
         self._global: tuple[Problem, ...] = ()
         self._serial = 0
         """Serial of the last catalog rendered (see ``Catalog.since``)."""
-        self._labels: dict[tuple[tuple[tuple[str, str], ...], str], Pairs] = {}
+        self._labels: dict[tuple[int, str], tuple[tuple[tuple[str, str], ...], Pairs]] = {}
         self._label_sets: dict[Pairs, Pairs] = {}
         """Equal label tuples shared (thousands of interfaces yield the same few)."""
         self.labels_refused = 0
@@ -89,16 +93,19 @@ class Renderer:
     # ------------------------------------------------------------------ helpers
 
     def _label(self, ep: Endpoint) -> Pairs:
-        key = (ep.params, ep.application)
-        found = self._labels.get(key)
-        if found is None:
-            if len(self._labels) > 50_000:
-                self._labels.clear()
-                self._label_sets.clear()
-            found, refused = endpoint_labels(ep, self.settings.label_params)
-            found = self._label_sets.setdefault(found, found)
-            self.labels_refused += refused
-            self._labels[key] = found
+        # Keyed by the params tuple's identity (the builder shares one per interface), checked
+        # on a hit: hashing a 13-pair tuple per endpoint would cost more than the lookup.
+        key = (id(ep.params), ep.application)
+        hit = self._labels.get(key)
+        if hit is not None and hit[0] is ep.params:
+            return hit[1]
+        if len(self._labels) > 50_000:
+            self._labels.clear()
+            self._label_sets.clear()
+        found, refused = endpoint_labels(ep, self.settings.label_params)
+        found = self._label_sets.setdefault(found, found)
+        self.labels_refused += refused
+        self._labels[key] = (ep.params, found)
         return found
 
     def _units_of(
@@ -199,7 +206,7 @@ class Renderer:
         held = self._addr_units.get(address)
         if held is None:
             return []
-        return [held] if isinstance(held, tuple) else sorted(held.items())
+        return [held] if isinstance(held, tuple) else sorted(held.items(), key=_unit_order)
 
     def _unit_keys_of(self, sid: ServiceId) -> list[UnitKey]:
         return list(self._sid_units.get(sid, ()))

@@ -70,7 +70,9 @@ def render_address(
     problems: list[Problem] = []
     claimed: dict[int, str] = {}
     for app in sorted(by_app):
-        group = sorted(by_app[app], key=lambda t: (t[1].protocol, t[1].port, t[1].service, t[0]))
+        group = sorted(
+            by_app[app], key=lambda t: (t[1].protocol, t[1].port, t[1].service.order, t[0])
+        )
         host = workload_host(address, app, settings)
         if settings.address_strategy is not AddressStrategy.L7_ONLY:
             entry = _tcp_entry(
@@ -126,7 +128,7 @@ def _tcp_entry(
     if len(tcp_eps) == 1:  # the worst case (one provider per IP) is also the most frequent one
         services: tuple[ServiceId, ...] = (tcp_eps[0].service,)
     else:
-        services = tuple(sorted({ep.service for ep in tcp_eps}))
+        services = tuple(sorted({ep.service for ep in tcp_eps}, key=_order))
     specs = _shared(tuple(ports[n] for n in sorted(ports)))
     spec = ServiceEntrySpec(
         hosts=(host,),
@@ -152,6 +154,10 @@ def _tcp_entry(
         annotations=((ADDRESS_ANNOTATION, address),),
         services=services,
     )
+
+
+def _order(sid: ServiceId) -> tuple[str, str, str]:
+    return sid.order
 
 
 _SHARED: dict[object, object] = {}
@@ -228,7 +234,7 @@ def _workload_entries(
                 spec,
                 labels=ownership_labels(min(ep.registry for ep in eps)),
                 annotations=((ADDRESS_ANNOTATION, address),),
-                services=tuple(sorted({ep.service for ep in eps})),
+                services=tuple(sorted({ep.service for ep in eps}, key=_order)),
             )
         )
     return out
