@@ -16,8 +16,6 @@ from collections.abc import Sequence
 
 from envoy.config.cluster.v3 import cluster_pb2
 from envoy.config.core.v3 import config_source_pb2, protocol_pb2
-from envoy.config.listener.v3 import api_listener_pb2, listener_pb2
-from envoy.config.route.v3 import route_components_pb2, route_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import (
     http_connection_manager_pb2 as hcm_pb2,
@@ -27,7 +25,7 @@ from google.protobuf import any_pb2, duration_pb2
 from google.protobuf import message as pb_message
 
 from dubbomesh.mesh.intent import PortSpec, ServiceEntrySpec, WorkloadSpec
-from dubbomesh.xds.pbenc import FieldRangeError, any_message, message, string, uint32
+from dubbomesh.xds.pbenc import FieldRangeError, any_message, message, string, strings, uint32
 from dubbomesh.xds.types import ANY_PREFIX, ResourceType
 from dubbomesh.xds.wire import Encoded, short_hash, varint
 
@@ -37,7 +35,10 @@ GRPC_PROTOCOLS = frozenset({"GRPC", "GRPC-WEB", "HTTP2"})
 _HCM = "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 _HTTP_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 _ROUTER_FILTER = "envoy.filters.http.router"
-_CLA = ANY_PREFIX + "envoy.config.endpoint.v3.ClusterLoadAssignment"
+_CLUSTER = "envoy.config.cluster.v3.Cluster"
+_CLA = "envoy.config.endpoint.v3.ClusterLoadAssignment"
+_LISTENER = "envoy.config.listener.v3.Listener"
+_ROUTE = "envoy.config.route.v3.RouteConfiguration"
 
 EnvoyResources = list[tuple[ResourceType, Encoded]]
 
@@ -52,23 +53,42 @@ def listener_name(host: str, port: int) -> str:
     return f"{host}:{port}"
 
 
-def _pack(msg: pb_message.Message) -> any_pb2.Any:
-    return any_pb2.Any(
-        type_url=ANY_PREFIX + msg.DESCRIPTOR.full_name,
-        value=msg.SerializeToString(deterministic=True),
+def _pack(msg: pb_message.Message) -> bytes:
+    return any_message(
+        ANY_PREFIX + msg.DESCRIPTOR.full_name, msg.SerializeToString(deterministic=True)
     )
 
 
-def _encode(name: str, msg: pb_message.Message) -> Encoded:
-    data = _pack(msg).SerializeToString(deterministic=True)
-    return Encoded(name, short_hash(data), data)
-
-
-def _ads() -> config_source_pb2.ConfigSource:
-    return config_source_pb2.ConfigSource(
-        ads=config_source_pb2.AggregatedConfigSource(),
-        resource_api_version=config_source_pb2.ApiVersion.V3,
-    )
+# Constant parts, serialized once by the generated classes; the per-name parts are written around
+# them (tests compare every resource with one built entirely by the generated classes).
+_ADS = config_source_pb2.ConfigSource(
+    ads=config_source_pb2.AggregatedConfigSource(),
+    resource_api_version=config_source_pb2.ApiVersion.V3,
+).SerializeToString(deterministic=True)
+"""``ConfigSource``: ADS, API version V3."""
+_TIMEOUT_10S = duration_pb2.Duration(seconds=10).SerializeToString()
+_H2_OPTIONS = cluster_pb2.Cluster(
+    typed_extension_protocol_options={
+        _HTTP_OPTIONS: any_pb2.Any.FromString(
+            _pack(
+                http_protocol_options_pb2.HttpProtocolOptions(
+                    explicit_http_config=http_protocol_options_pb2.HttpProtocolOptions.ExplicitHttpConfig(
+                        http2_protocol_options=protocol_pb2.Http2ProtocolOptions()
+                    )
+                )
+            )
+        )
+    }
+).SerializeToString(deterministic=True)
+"""``Cluster.typed_extension_protocol_options`` (field 36): HTTP/2 upstream."""
+_ROUTER = hcm_pb2.HttpConnectionManager(
+    http_filters=[
+        hcm_pb2.HttpFilter(
+            name=_ROUTER_FILTER, typed_config=any_pb2.Any.FromString(_pack(router_pb2.Router()))
+        )
+    ]
+).SerializeToString(deterministic=True)
+"""``HttpConnectionManager.http_filters`` (field 5): the router filter alone (so last)."""
 
 
 def endpoint_port(workload: WorkloadSpec, port: PortSpec) -> int:
@@ -143,58 +163,48 @@ def load_assignment_bytes(name: str, port: PortSpec, workloads: Sequence[Workloa
     return b"".join(out)
 
 
-def cluster(name: str, port: PortSpec) -> cluster_pb2.Cluster:
-    """An EDS cluster fed over ADS; HTTP/2 upstream for gRPC-family ports (for Envoy)."""
-    msg = cluster_pb2.Cluster(
-        name=name,
-        type=cluster_pb2.Cluster.EDS,
-        eds_cluster_config=cluster_pb2.Cluster.EdsClusterConfig(
-            eds_config=_ads(), service_name=name
-        ),
-        lb_policy=cluster_pb2.Cluster.ROUND_ROBIN,
-        connect_timeout=duration_pb2.Duration(seconds=10),
-    )
-    if port.protocol.upper() in GRPC_PROTOCOLS:
-        options = http_protocol_options_pb2.HttpProtocolOptions(
-            explicit_http_config=http_protocol_options_pb2.HttpProtocolOptions.ExplicitHttpConfig(
-                http2_protocol_options=protocol_pb2.Http2ProtocolOptions()
-            )
-        )
-        msg.typed_extension_protocol_options[_HTTP_OPTIONS].CopyFrom(_pack(options))
-    return msg
-
-
-def api_listener(name: str, route: str) -> listener_pb2.Listener:
-    """A client-side listener: HCM with RDS over ADS, router filter last."""
-    hcm = hcm_pb2.HttpConnectionManager(
-        stat_prefix=name,
-        rds=hcm_pb2.Rds(config_source=_ads(), route_config_name=route),
-        http_filters=[
-            hcm_pb2.HttpFilter(name=_ROUTER_FILTER, typed_config=_pack(router_pb2.Router()))
-        ],
-    )
-    return listener_pb2.Listener(
-        name=name, api_listener=api_listener_pb2.ApiListener(api_listener=_pack(hcm))
+def cluster(name: str, port: PortSpec) -> bytes:
+    """An EDS ``Cluster`` fed over ADS, ROUND_ROBIN (0, omitted); HTTP/2 upstream for gRPC-family
+    ports (for Envoy). Fields: name=1, type=2 (EDS=3), eds_cluster_config=3 (eds_config=1,
+    service_name=2), connect_timeout=4, typed_extension_protocol_options=36."""
+    eds = message(b"\x0a", _ADS) + string(b"\x12", name)
+    grpc = port.protocol.upper() in GRPC_PROTOCOLS
+    return b"".join(
+        [
+            string(b"\x0a", name),
+            b"\x10\x03",
+            message(b"\x1a", eds),
+            message(b"\x22", _TIMEOUT_10S),
+            _H2_OPTIONS if grpc else b"",
+        ]
     )
 
 
-def route_configuration(name: str, host: str, port: int) -> route_pb2.RouteConfiguration:
-    """One virtual host matching ``host`` and ``host:port``; every path to the cluster."""
-    return route_pb2.RouteConfiguration(
-        name=name,
-        virtual_hosts=[
-            route_components_pb2.VirtualHost(
-                name=listener_name(host, port),
-                domains=[host, listener_name(host, port)],
-                routes=[
-                    route_components_pb2.Route(
-                        match=route_components_pb2.RouteMatch(prefix=""),
-                        route=route_components_pb2.RouteAction(cluster=name),
-                    )
-                ],
-            )
-        ],
-    )
+def api_listener(name: str, route: str) -> bytes:
+    """A client-side ``Listener`` (name=1, api_listener=19 -> ApiListener.api_listener=1, an Any
+    of HttpConnectionManager: stat_prefix=2, rds=3 (config_source=1, route_config_name=2),
+    http_filters=5 with the router filter last)."""
+    rds = message(b"\x0a", _ADS) + string(b"\x12", route)
+    hcm = string(b"\x12", name) + message(b"\x1a", rds) + _ROUTER
+    api = message(b"\x0a", any_message(ANY_PREFIX + _HCM, hcm))
+    return string(b"\x0a", name) + message(b"\x9a\x01", api)
+
+
+def route_configuration(name: str, host: str, port: int) -> bytes:
+    """One virtual host matching ``host`` and ``host:port``; every path to the cluster.
+
+    ``RouteConfiguration``: name=1, virtual_hosts=2 (``VirtualHost``: name=1, domains=2,
+    routes=3 -> ``Route``: match=1 (prefix=1, a oneof member: written although empty), route=2
+    (cluster=1))."""
+    vhost = listener_name(host, port)
+    route = message(b"\x0a", b"\x0a\x00") + message(b"\x12", string(b"\x0a", name))
+    body = string(b"\x0a", vhost) + strings(b"\x12", (host, vhost)) + message(b"\x1a", route)
+    return string(b"\x0a", name) + message(b"\x12", body)
+
+
+def _encoded(name: str, type_name: str, payload: bytes) -> Encoded:
+    data = any_message(ANY_PREFIX + type_name, payload)
+    return Encoded(name, short_hash(data), data)
 
 
 def envoy_resources(spec: ServiceEntrySpec, workloads: Sequence[WorkloadSpec]) -> EnvoyResources:
@@ -203,16 +213,13 @@ def envoy_resources(spec: ServiceEntrySpec, workloads: Sequence[WorkloadSpec]) -
     for host in spec.hosts:
         for port in spec.ports:
             name = cluster_name(host, port.number)
-            out.append((ResourceType.CLUSTER, _encode(name, cluster(name, port))))
-            data = any_message(_CLA, load_assignment_bytes(name, port, workloads))
-            out.append((ResourceType.ENDPOINT, Encoded(name, short_hash(data), data)))
+            out.append((ResourceType.CLUSTER, _encoded(name, _CLUSTER, cluster(name, port))))
+            cla = load_assignment_bytes(name, port, workloads)
+            out.append((ResourceType.ENDPOINT, _encoded(name, _CLA, cla)))
             if port.protocol.upper() in GRPC_PROTOCOLS:
                 lname = listener_name(host, port.number)
-                out.append((ResourceType.LISTENER, _encode(lname, api_listener(lname, name))))
-                out.append(
-                    (
-                        ResourceType.ROUTE,
-                        _encode(name, route_configuration(name, host, port.number)),
-                    )
-                )
+                listener = api_listener(lname, name)
+                out.append((ResourceType.LISTENER, _encoded(lname, _LISTENER, listener)))
+                route = route_configuration(name, host, port.number)
+                out.append((ResourceType.ROUTE, _encoded(name, _ROUTE, route)))
     return out

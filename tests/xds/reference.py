@@ -5,9 +5,17 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 
-from envoy.config.core.v3 import address_pb2, base_pb2
+from envoy.config.cluster.v3 import cluster_pb2
+from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, protocol_pb2
 from envoy.config.endpoint.v3 import endpoint_components_pb2, endpoint_pb2
-from google.protobuf import any_pb2, wrappers_pb2
+from envoy.config.listener.v3 import api_listener_pb2, listener_pb2
+from envoy.config.route.v3 import route_components_pb2, route_pb2
+from envoy.extensions.filters.http.router.v3 import router_pb2
+from envoy.extensions.filters.network.http_connection_manager.v3 import (
+    http_connection_manager_pb2 as hcm_pb2,
+)
+from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2
+from google.protobuf import any_pb2, duration_pb2, message, wrappers_pb2
 
 from dubbomesh.mesh.intent import (
     Kind,
@@ -141,3 +149,73 @@ def load_assignment(
             )
         )
     return cla
+
+
+def _ads() -> config_source_pb2.ConfigSource:
+    return config_source_pb2.ConfigSource(
+        ads=config_source_pb2.AggregatedConfigSource(),
+        resource_api_version=config_source_pb2.ApiVersion.V3,
+    )
+
+
+def pack(msg: message.Message) -> any_pb2.Any:
+    return any_pb2.Any(
+        type_url="type.googleapis.com/" + msg.DESCRIPTOR.full_name,
+        value=msg.SerializeToString(deterministic=True),
+    )
+
+
+def cluster(name: str, port: PortSpec) -> cluster_pb2.Cluster:
+    msg = cluster_pb2.Cluster(
+        name=name,
+        type=cluster_pb2.Cluster.EDS,
+        eds_cluster_config=cluster_pb2.Cluster.EdsClusterConfig(
+            eds_config=_ads(), service_name=name
+        ),
+        lb_policy=cluster_pb2.Cluster.ROUND_ROBIN,
+        connect_timeout=duration_pb2.Duration(seconds=10),
+    )
+    if port.protocol.upper() in ("GRPC", "GRPC-WEB", "HTTP2"):
+        options = http_protocol_options_pb2.HttpProtocolOptions(
+            explicit_http_config=http_protocol_options_pb2.HttpProtocolOptions.ExplicitHttpConfig(
+                http2_protocol_options=protocol_pb2.Http2ProtocolOptions()
+            )
+        )
+        msg.typed_extension_protocol_options[
+            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+        ].CopyFrom(pack(options))
+    return msg
+
+
+def api_listener(name: str, route: str) -> listener_pb2.Listener:
+    hcm = hcm_pb2.HttpConnectionManager(
+        stat_prefix=name,
+        rds=hcm_pb2.Rds(config_source=_ads(), route_config_name=route),
+        http_filters=[
+            hcm_pb2.HttpFilter(
+                name="envoy.filters.http.router", typed_config=pack(router_pb2.Router())
+            )
+        ],
+    )
+    return listener_pb2.Listener(
+        name=name, api_listener=api_listener_pb2.ApiListener(api_listener=pack(hcm))
+    )
+
+
+def route_configuration(name: str, host: str, port: int) -> route_pb2.RouteConfiguration:
+    vhost = f"{host}:{port}"
+    return route_pb2.RouteConfiguration(
+        name=name,
+        virtual_hosts=[
+            route_components_pb2.VirtualHost(
+                name=vhost,
+                domains=[host, vhost],
+                routes=[
+                    route_components_pb2.Route(
+                        match=route_components_pb2.RouteMatch(prefix=""),
+                        route=route_components_pb2.RouteAction(cluster=name),
+                    )
+                ],
+            )
+        ],
+    )

@@ -18,11 +18,13 @@ from dubbomesh.mesh.intent import (
     ServiceEntrySpec,
     WorkloadSpec,
 )
-from dubbomesh.xds.envoy import load_assignment_bytes
+from dubbomesh.xds.envoy import envoy_resources, load_assignment_bytes
 from dubbomesh.xds.gen import istio_networking_pb2
 from dubbomesh.xds.mcp import EncodeError, encode_mcp
 from dubbomesh.xds.pbenc import string_map
-from tests.xds.reference import load_assignment, mcp_any_bytes
+from dubbomesh.xds.types import ResourceType
+from tests.xds import reference
+from tests.xds.reference import load_assignment, mcp_any_bytes, pack
 
 text = st.text(max_size=12)
 u32 = st.integers(0, 2**32 - 1)
@@ -104,3 +106,28 @@ def test_out_of_range_numbers_are_encode_errors() -> None:
         encode_mcp(bad)
     good = MeshObject.create(Kind.WORKLOAD_ENTRY, "ns", "w", WorkloadSpec("10.0.0.1"))
     assert any_pb2.Any.FromString(encode_mcp(good).any_bytes).type_url.endswith(".Resource")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    host=text,
+    port=port_specs.filter(lambda p: p.number < 65536),
+    protocol=st.sampled_from(["GRPC", "grpc-web", "HTTP2", "TCP", "HTTP", ""]),
+)
+def test_cluster_listener_route_bytes_equal_the_generated_classes(
+    host: str, port: PortSpec, protocol: str
+) -> None:
+    port = PortSpec(port.number, protocol, port.name, port.target_port)
+    spec = ServiceEntrySpec(hosts=(host,), ports=(port,))
+    got = {(rt, r.name): r.any_bytes for rt, r in envoy_resources(spec, ())}
+    name, lname = f"outbound|{port.number}||{host}", f"{host}:{port.number}"
+    want = {
+        (ResourceType.CLUSTER, name): pack(reference.cluster(name, port)),
+        (ResourceType.ENDPOINT, name): pack(load_assignment(name, port, ())),
+    }
+    if protocol.upper() in ("GRPC", "GRPC-WEB", "HTTP2"):
+        want[ResourceType.LISTENER, lname] = pack(reference.api_listener(lname, name))
+        want[ResourceType.ROUTE, name] = pack(
+            reference.route_configuration(name, host, port.number)
+        )
+    assert got == {k: v.SerializeToString(deterministic=True) for k, v in want.items()}
