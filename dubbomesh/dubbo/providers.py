@@ -14,7 +14,13 @@ from typing import TypeVar
 
 from dubbomesh.dubbo.model import Endpoint, ServiceId, Source
 from dubbomesh.dubbo.protocols import NON_ENDPOINT_PROTOCOLS
-from dubbomesh.dubbo.url import DEFAULT_CATEGORY, DecodeWarning, DubboUrl, decode_node
+from dubbomesh.dubbo.url import (
+    DEFAULT_CATEGORY,
+    DEFAULT_WEIGHT,
+    DecodeWarning,
+    DubboUrl,
+    decode_node,
+)
 
 T = TypeVar("T")
 
@@ -102,12 +108,22 @@ def endpoint_from_url(
         share(url.protocol, url.protocol),  # type: ignore[arg-type]
         share(address := url.endpoint_address, address),  # type: ignore[arg-type]
         share(port := url.port, port),  # type: ignore[arg-type]
-        url.weight,
+        _weight(url),
         share(app := get("application") or "", app),  # type: ignore[arg-type]
         share(registry, registry),  # type: ignore[arg-type]
         Source.INTERFACE,
         shared,  # type: ignore[arg-type]
     )
+
+
+def _weight(url: DubboUrl) -> int:
+    """``url.weight``, with a fast path for the usual plain number (or no weight at all)."""
+    value = url.params.get("weight")
+    if value is None:
+        return DEFAULT_WEIGHT
+    if value.isascii() and value.isdigit() and len(value) <= 10:
+        return int(value)
+    return url.weight
 
 
 def decode_endpoint(
