@@ -7,15 +7,11 @@ agent gracefully or abruptly and read its status.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
-import anyio
+from tests.support.agent import running_agent
 
-from dubbomesh.agent.app import Agent
-from dubbomesh.agent.cli import build_parser, config_from_args
+__all__ = ["agent_flags", "running_agent"]
 
 
 def agent_flags(zk: str, namespace: str, kubeconfig: Path, *extra: str) -> list[str]:
@@ -47,17 +43,3 @@ def agent_flags(zk: str, namespace: str, kubeconfig: Path, *extra: str) -> list[
         "none",
         *extra,
     ]
-
-
-@asynccontextmanager
-async def running_agent(flags: list[str]) -> AsyncIterator[Agent]:
-    """Run an :class:`Agent` built from ``dubbomesh run <flags>`` until the block ends."""
-    config = config_from_args(build_parser().parse_args(["run", *flags]))
-    agent = Agent(config)
-    async with anyio.create_task_group() as tg:
-        started: Any = await tg.start(agent.run)
-        assert started is agent
-        try:
-            yield agent
-        finally:
-            agent.stop()

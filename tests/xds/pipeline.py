@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from tests.support.agent import running_agent
 
-import anyio
-
-from dubbomesh.agent.app import Agent
-from dubbomesh.agent.cli import build_parser, config_from_args
+__all__ = ["agent_flags", "running_agent"]
 
 
 def agent_flags(zk: str, namespace: str, *extra: str) -> list[str]:
@@ -33,17 +28,3 @@ def agent_flags(zk: str, namespace: str, *extra: str) -> list[str]:
         "none",
         *extra,
     ]
-
-
-@asynccontextmanager
-async def running_agent(flags: list[str]) -> AsyncIterator[Agent]:
-    """Run an :class:`Agent` built from ``dubbomesh run <flags>`` until the block ends."""
-    config = config_from_args(build_parser().parse_args(["run", *flags]))
-    agent = Agent(config)
-    async with anyio.create_task_group() as tg:
-        started: Any = await tg.start(agent.run)
-        assert started is agent
-        try:
-            yield agent
-        finally:
-            agent.stop()
