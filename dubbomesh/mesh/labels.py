@@ -86,6 +86,7 @@ def common_labels(label_sets: Iterable[Pairs]) -> Pairs:
     return tuple(sorted(set.intersection(*map(set, tuples))))
 
 
+@functools.lru_cache(maxsize=4096)
 def _sorted_unique(pairs: Pairs) -> bool:
     return all(pairs[i] < pairs[i + 1] for i in range(len(pairs) - 1))
 

@@ -102,6 +102,11 @@ def _compiled(template: str) -> tuple[tuple[tuple[str, ...], bool], ...]:
 def render_template(template: str, values: dict[str, str]) -> str:
     """Fill ``template`` part by part (parts are separated by ``.``); a part made only of empty
     placeholders is dropped; unknown placeholders raise :class:`NamingError`."""
+    return shorten_host(fill_template(template, values))
+
+
+def fill_template(template: str, values: dict[str, str]) -> str:
+    """:func:`render_template` before :func:`shorten_host` (lower-cased, parts joined)."""
     parts: list[str] = []
     for tokens, has_names in _compiled(template):
         if not has_names:
@@ -116,7 +121,7 @@ def render_template(template: str, values: dict[str, str]) -> str:
         text = "".join(pieces)
         if text:
             parts.append(text)
-    return shorten_host(".".join(p for p in parts if p).lower())
+    return ".".join(p for p in parts if p).lower()
 
 
 def shorten_host(host: str) -> str:

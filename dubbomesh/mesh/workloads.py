@@ -16,6 +16,7 @@ several applications.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -32,7 +33,14 @@ from dubbomesh.mesh.intent import (
     WorkloadSpec,
 )
 from dubbomesh.mesh.labels import common_labels, ownership_labels
-from dubbomesh.mesh.naming import object_name, render_template, workload_values
+from dubbomesh.mesh.naming import (
+    address_label,
+    fill_template,
+    object_name,
+    render_template,
+    shorten_host,
+    workload_values,
+)
 from dubbomesh.mesh.ports import needs_address, port_name, workload_port
 from dubbomesh.mesh.services import is_ip
 from dubbomesh.mesh.settings import (
@@ -53,7 +61,29 @@ def workload_host(address: str, application: str, settings: MeshSettings) -> str
 
 
 def _host(address: str, application: str, template: str, namespace: str) -> str:
-    return render_template(template, workload_values(address, application, namespace=namespace))
+    pattern = _host_pattern(application, template, namespace)
+    if pattern is None:
+        return render_template(template, workload_values(address, application, namespace=namespace))
+    head, tail = pattern
+    return shorten_host(head + address_label(address) + tail)
+
+
+_SLOT = "\x00"
+"""Stands for the address label while a template is filled once per application: it survives
+lower-casing, and an address label is never empty and already lower-case."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _host_pattern(application: str, template: str, namespace: str) -> tuple[str, str] | None:
+    """The filled template around the address, or None when the address does not appear in it
+    exactly once (then every host is filled in full)."""
+    values = workload_values("0.0.0.0", application, namespace=namespace)
+    values["address"] = _SLOT
+    filled = fill_template(template, values)
+    if filled.count(_SLOT) != 1:
+        return None
+    head, _, tail = filled.partition(_SLOT)
+    return head, tail
 
 
 def render_address(

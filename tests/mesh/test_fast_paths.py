@@ -24,10 +24,17 @@ from dubbomesh.mesh.intent import (
     ServiceEntrySpec,
     WorkloadSpec,
 )
-from dubbomesh.mesh.naming import NamingError, address_label, render_template, to_label
+from dubbomesh.mesh.naming import (
+    NamingError,
+    address_label,
+    render_template,
+    to_label,
+    workload_values,
+)
 from dubbomesh.mesh.render import Renderer, render
 from dubbomesh.mesh.services import is_ip
 from dubbomesh.mesh.settings import MeshSettings
+from dubbomesh.mesh.workloads import workload_host
 
 WORKLOAD = WorkloadSpec("10.0.0.1", (("grpc", "50051"),), (("app", "a"),), "n", "l", 3, "sa")
 ENTRY = ServiceEntrySpec(
@@ -188,3 +195,24 @@ def test_hinted_incremental_render_equals_a_fresh_render(
     assert {k: o.version for k, o in got.objects.items()} == {
         k: o.version for k, o in want.objects.items()
     }
+
+
+workload_part = st.sampled_from(["{address}", "{application}", "{namespace}", "w", "{address}-x"])
+workload_template = st.tuples(
+    st.lists(workload_part, max_size=2), st.lists(workload_part, max_size=2)
+).map(lambda parts: ".".join([*parts[0], "{address}", *parts[1]]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    workload_template,
+    address,
+    st.sampled_from(["", "App_1", "x" * 300]),
+    st.sampled_from(["", "ns"]),
+)
+def test_workload_hosts_filled_once_per_application_equal_a_full_fill(
+    template: str, text: str, app: str, namespace: str
+) -> None:
+    settings = MeshSettings(workload_host_template=template, namespace=namespace)
+    values = workload_values(text, app, namespace=namespace)
+    assert workload_host(text, app, settings) == render_template(template, values)
