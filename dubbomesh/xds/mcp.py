@@ -50,18 +50,23 @@ class EncodeError(ValueError):
 
 def workload_entry(spec: WorkloadSpec) -> bytes:
     """``istio.networking.v1alpha3.WorkloadEntry``: address=1, ports=2, labels=3, network=4,
-    locality=5, weight=6, service_account=7."""
-    return b"".join(
-        [
-            string(b"\x0a", spec.address),
-            uint32_map(2, spec.ports),
-            string_map(3, spec.labels),
-            string(b"\x22", spec.network),
-            string(b"\x2a", spec.locality),
-            uint32(b"\x30", spec.weight),
-            string(b"\x3a", spec.service_account),
-        ]
-    )
+    locality=5, weight=6, service_account=7 (the hot loop: one call per endpoint)."""
+    parts = []
+    if spec.address:
+        parts.append(string(b"\x0a", spec.address))
+    if spec.ports:
+        parts.append(uint32_map(2, spec.ports))
+    if spec.labels:
+        parts.append(string_map(3, spec.labels))
+    if spec.network:
+        parts.append(string(b"\x22", spec.network))
+    if spec.locality:
+        parts.append(string(b"\x2a", spec.locality))
+    if spec.weight:
+        parts.append(uint32(b"\x30", spec.weight))
+    if spec.service_account:
+        parts.append(string(b"\x3a", spec.service_account))
+    return b"".join(parts)
 
 
 def _port(port: PortSpec) -> bytes:

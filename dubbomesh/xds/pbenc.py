@@ -19,6 +19,7 @@ _MEMO_LIMIT = 1 << 16
 _maps: dict[tuple[int, Pairs], bytes] = {}
 
 _UINT32 = 1 << 32
+_ONE_BYTE = [bytes((i,)) for i in range(128)]
 
 
 class FieldRangeError(ValueError):
@@ -32,7 +33,8 @@ def tag(field: int, wire_type: int) -> bytes:
 
 def message(key: bytes, payload: bytes) -> bytes:
     """A length-delimited field (sub-message, bytes, string), written even when empty."""
-    return key + varint(len(payload)) + payload
+    size = len(payload)
+    return key + (_ONE_BYTE[size] if size < 128 else varint(size)) + payload
 
 
 def string(key: bytes, text: str) -> bytes:
@@ -40,7 +42,8 @@ def string(key: bytes, text: str) -> bytes:
     if not text:
         return b""
     data = text.encode()
-    return key + varint(len(data)) + data
+    size = len(data)
+    return key + (_ONE_BYTE[size] if size < 128 else varint(size)) + data
 
 
 def strings(key: bytes, texts: tuple[str, ...]) -> bytes:
