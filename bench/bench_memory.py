@@ -7,7 +7,10 @@ mesh intent held", after a full garbage collection. The figure is judged on the 
 (``_zktree.SHARED``: Dubbo processes serve many interfaces, so 100,000 endpoints sit on 1,000
 provider addresses); the worst case (``SPREAD``: every provider on its own IP, so 100,000
 per-workload ServiceEntries are rendered too) is measured and reported alongside, as is the zk
-adapter's own share (mirror + kazoo watch tables, events discarded).
+adapter's own share (mirror + kazoo watch tables, events discarded). The registry runs with
+``early_events`` (directories reach the builder as they are listed, so no more than a batch of
+300-600-character names is alive at once); the adapter's default, which holds every name until
+the listing completes, is reported too: its peak stays resident (allocator fragmentation).
 """
 
 from __future__ import annotations
