@@ -90,7 +90,8 @@ def test_a_fast_ack_is_an_ack_and_changes_nothing_else() -> None:
     snap = SnapshotBuilder().build(intent(*many(3)))
     [out] = s.machine.pending(snap)
     key = s.machine.watches[ENDPOINT].names_key
-    assert key and match_ack(request(a, out.version, out.nonce), ENDPOINT, key) == out.nonce
+    assert key
+    assert match_ack(request(a, out.version, out.nonce), ENDPOINT, key) == out.nonce
     assert s.on_request(request(a, out.version, out.nonce)).outcome is Outcome.ACK
     watch = s.machine.watches[ENDPOINT]
     assert (watch.names, watch.acked_version, watch.inflight) == (set(a), out.version, {})
