@@ -172,10 +172,11 @@ async def _latency(services: int, streams: int, changes: int) -> dict[str, float
     assert line.strip() == b"READY", line
     await asyncio.sleep(1.0)  # let the SotW ACKs (10,000 names each) be parsed before measuring
     exact = True
-    phases: dict[str, list[float]] = {"default": [], "policy": []}
+    runs = [f"policy{r + 1}" for r in range(POLICY_RUNS)]
+    phases: dict[str, list[float]] = {"default": [], **{run: [] for run in runs}}
     policy = GcPolicy()
-    for c in range(2 * changes):
-        phase = "default" if c < changes else "policy"
+    for c in range((1 + POLICY_RUNS) * changes):
+        phase = "default" if c < changes else runs[c // changes - 1]
         if c == changes:
             # As if the server had been given the policy from the start: its first call (one
             # full collection) happens at startup, then one freeze per snapshot.
@@ -221,6 +222,7 @@ async def _latency(services: int, streams: int, changes: int) -> dict[str, float
         await task  # the server stops inside the same loop
     gc.unfreeze()
     out: dict[str, float] = {"exact": float(exact), "idle_bytes": per_idle}
+    phases["policy"] = [t for run in runs for t in phases[run]]
     for phase, samples in phases.items():
         out[f"p50_{phase}"], out[f"p99_{phase}"] = _percentiles(samples)
         out[f"max_{phase}"] = max(samples) * 1000
@@ -249,6 +251,10 @@ def _encode(services: int) -> tuple[float, float, float]:
     return ours * 1000, floor * 1000, push * 1000
 
 
+POLICY_RUNS = 3
+"""The policy phase is measured as this many consecutive runs of ``changes`` changes each."""
+
+
 def _percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -275,6 +281,7 @@ def measure(quick: bool) -> dict[str, float]:
         "push": push,
         "services": services,
         "streams": streams,
+        "changes": changes,
     }
 
 
@@ -294,18 +301,21 @@ def run(quick: bool) -> list[Any]:
             ok=m["exact"] == 1.0,
         ),
         Figure(
-            name=f"catalog change -> bytes on the wire, p99 over every stream, GC policy "
-            f"(aio.gcpolicy) applied ({scale})",
+            name=f"catalog change -> bytes on the wire, p99 over every stream and "
+            f"{POLICY_RUNS} x {int(m['changes'])} changes, GC policy (aio.gcpolicy) ({scale})",
             value=m["p99_policy"],
             unit="ms",
             floor=m["bare_p99"],
             floor_name="p99 of a bare grpc.aio server writing to the same clients",
-            target=f"p99 <= 50 ms (p50 {m['p50_policy']:.1f}, worst {m['max_policy']:.0f}; "
-            f"bare grpc p50 {m['bare_p50']:.1f})",
+            target=f"p99 <= 50 ms (p50 {m['p50_policy']:.1f}, worst {m['max_policy']:.0f}; p99 of "
+            f"{POLICY_RUNS} runs: "
+            + ", ".join(f"{m[f'p99_policy{r + 1}']:.0f}" for r in range(POLICY_RUNS))
+            + f"; bare grpc p50 {m['bare_p50']:.1f})",
             ok=m["p99_policy"] <= 50.0,
         ),
         Figure(
-            name=f"same, default CPython GC, right after the initial load ({scale})",
+            name=f"same, {int(m['changes'])} changes with the default CPython GC, right after the "
+            f"initial load ({scale})",
             value=m["p99_default"],
             unit="ms",
             floor=m["bare_p99"],
