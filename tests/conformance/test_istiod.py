@@ -96,31 +96,61 @@ def test_registryz_lists_every_host(istiod: Istiod, mesh: Mesh) -> None:
     assert any(p.get("protocol") == "GRPC" for p in service.get("ports", [])), service
 
 
-def test_provider_change_reaches_istiod_without_restart(istiod: Istiod, mesh: Mesh) -> None:
-    assert istiod.process is not None
-    pid = istiod.process.proc.pid if istiod.process.proc else None
-    extra = dubbo33_provider(mesh.zk.connect_string, "dm-peer-33", **P33_ARGS).start()
-    new = {(LOOPBACK, extra.ports["dubbo"], "TCP"), (LOOPBACK, extra.ports["tri"], "GRPC")}
+def ports_in_istiod(istiod: Istiod) -> set[tuple[str, int, str]]:
+    return set().union(set(), *(endpoint_ports(e) for e in istiod.configz("ServiceEntry")))
 
-    def ports_in_istiod() -> set[tuple[str, int, str]]:
-        return set().union(set(), *(endpoint_ports(e) for e in istiod.configz("ServiceEntry")))
 
+def wait_for_ports(istiod: Istiod, mesh: Mesh, want: set[tuple[str, int, str]], what: str) -> None:
     try:
-        try:
-            wait_until(lambda: new <= ports_in_istiod(), 60, "the new provider in istiod")
-        except TimeoutError as exc:
-            catalog = mesh.agent.catalog()
-            raise AssertionError(
-                f"{exc}\nwant {new}\nistiod has {sorted(ports_in_istiod())}\n"
-                f"configz: {istiod.configz('ServiceEntry')}\nagent catalog keys: {sorted(catalog)}"
-            ) from exc
+        wait_until(lambda: want <= ports_in_istiod(istiod), 60, what)
+    except TimeoutError as exc:
+        raise AssertionError(
+            f"{exc}\nwant {sorted(want)}\nistiod has {sorted(ports_in_istiod(istiod))}\n"
+            f"configz: {istiod.configz('ServiceEntry')}\nagent catalog: {mesh.agent.catalog()}"
+        ) from exc
+
+
+def test_provider_change_reaches_istiod_without_restart(istiod: Istiod, mesh: Mesh) -> None:
+    """A second Dubbo 3.3 process starts, then stops: its dubbo port (a per-workload TCP entry)
+    must appear in istiod and leave again, with the same istiod process throughout."""
+    assert istiod.process is not None
+    assert istiod.process.proc is not None
+    pid = istiod.process.proc.pid
+    extra = dubbo33_provider(mesh.zk.connect_string, "dm-peer-33", **P33_ARGS).start()
+    new = {(LOOPBACK, extra.ports["dubbo"], "TCP")}
+    try:
+        wait_for_ports(istiod, mesh, new | provider_ports(mesh), "the new provider in istiod")
     finally:
         extra.stop()
-    wait_until(lambda: not (new & ports_in_istiod()), 60, "the stopped provider to leave istiod")
-    assert provider_ports(mesh) <= ports_in_istiod()
+    wait_until(
+        lambda: not (new & ports_in_istiod(istiod)), 60, "the stopped provider to leave istiod"
+    )
+    assert provider_ports(mesh) <= ports_in_istiod(istiod)
     assert istiod.process.alive
-    assert istiod.process.proc is not None
     assert istiod.process.proc.pid == pid
+
+
+SAME_ADDRESS_DROPPED = (
+    "FINDING (conformance): two providers of one service on one address (two JVMs on a host, "
+    "different ports) become ONE endpoint of the interface-level entry: "
+    "dubbomesh/mesh/services.py endpoint_specs keeps one port per port name per address "
+    "(port_map.setdefault), so the tri endpoint with the higher port never reaches istiod."
+)
+
+
+@pytest.mark.xfail(strict=True, reason=SAME_ADDRESS_DROPPED)
+def test_two_providers_on_one_address_both_reach_istiod(istiod: Istiod, mesh: Mesh) -> None:
+    extra = dubbo33_provider(mesh.zk.connect_string, "dm-peer-33", **P33_ARGS).start()
+    try:
+        both = {(LOOPBACK, p.ports["tri"], "GRPC") for p in (extra, mesh.providers["a33"])}
+        wait_for_ports(istiod, mesh, both, "both tri endpoints of the Greeter in istiod")
+    finally:
+        extra.stop()
+    wait_until(
+        lambda: (LOOPBACK, extra.ports["dubbo"], "TCP") not in ports_in_istiod(istiod),
+        60,
+        "the extra provider to leave istiod",
+    )
 
 
 def test_istiod_runs_standalone_without_kubernetes(istiod: Istiod, mesh: Mesh) -> None:
