@@ -141,10 +141,8 @@ class Session:
                 req = discovery_pb2.DiscoveryRequest.FromString(raw)
                 self._note_node(req.node)
                 key = b""
-                if len(raw) >= NAMES_KEY_MIN and not (
-                    req.HasField("node") or req.HasField("error_detail")
-                ):
-                    key = names_block(raw, req.version_info, req.type_url, req.response_nonce)
+                if len(raw) >= NAMES_KEY_MIN and not req.HasField("error_detail"):
+                    key = names_block(raw, req.type_url, req.response_nonce)
                 return m.on_sotw(
                     req.type_url,
                     list(req.resource_names),

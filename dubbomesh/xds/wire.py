@@ -146,11 +146,11 @@ def delta_response(
 # -- reading SotW ACKs without decoding their resource names --------------------------------------
 # An Envoy or gRPC client ACKs every response with its whole subscription: 10,000 EDS names are
 # ~400 KB to decode into Python strings and a set (~1.5 ms) for each ACK of each stream. Clients
-# serialize fields in field-number order, so an ACK is ``[1 version][3 name]...[4 type][5 nonce]``
-# and, when the names are those of the last applied request, its middle is byte-identical to
-# that request's. We keep the middle ("names block") and recognise later ACKs by comparing bytes.
-# A request that does not have exactly this shape takes the ordinary decoding path.
-_REQ_VERSION, _REQ_TYPE_URL, _REQ_NONCE = 1, 4, 5
+# serialize fields in field-number order, so an ACK is ``[1 version][2 node][3 name]...[4 type]
+# [5 nonce]`` (version and node optional) and, when the names are those of the last applied
+# request, its middle is byte-identical to that request's. We keep the middle ("names block") and
+# recognise later ACKs by comparing bytes. Anything else takes the ordinary decoding path.
+_REQ_TYPE_URL, _REQ_NONCE = 4, 5
 
 
 def _read_varint(raw: bytes, pos: int) -> tuple[int, int]:
@@ -167,25 +167,37 @@ def _read_varint(raw: bytes, pos: int) -> tuple[int, int]:
             raise ValueError("varint too long")
 
 
-def names_block(raw: bytes, version: str, type_url: str, nonce: str) -> bytes:
-    """The bytes between the version and type URL fields of a request already decoded to
-    ``version``, ``type_url``, ``nonce`` (and found to carry no node and no error); empty when
-    ``raw`` is not laid out as ``[1][3...][4][5]``."""
-    head = frame_str(_REQ_VERSION, version)
+def _after_head(raw: bytes) -> int:
+    """The position after an optional version_info (1) and an optional node (2) field."""
+    pos = 0
+    for tag in (0x0A, 0x12):
+        if pos < len(raw) and raw[pos] == tag:
+            length, pos = _read_varint(raw, pos + 1)
+            pos += length
+    if pos > len(raw):
+        raise IndexError("field runs past the end")
+    return pos
+
+
+def names_block(raw: bytes, type_url: str, nonce: str) -> bytes:
+    """The bytes between the head (version, node) and the type URL of a request already decoded
+    to ``type_url`` and ``nonce`` and found to carry no error_detail; empty when ``raw`` is not
+    laid out as ``[1][2][3...][4][5]``."""
     tail = frame_str(_REQ_TYPE_URL, type_url) + frame_str(_REQ_NONCE, nonce)
-    if len(raw) < len(head) + len(tail) or not raw.startswith(head) or not raw.endswith(tail):
+    try:
+        start = _after_head(raw)
+    except (IndexError, ValueError):
         return b""
-    return raw[len(head) : len(raw) - len(tail)]
+    if start + len(tail) > len(raw) or not raw.endswith(tail):
+        return b""
+    return raw[start : len(raw) - len(tail)]
 
 
 def match_ack(raw: bytes, type_url: str, block: bytes) -> str | None:
-    """The nonce of ``raw`` when it is ``[1 version]`` + ``block`` + ``[4 type_url][5 nonce]``
-    exactly (the names are those of ``block``); None otherwise."""
+    """The nonce of ``raw`` when it is a head (version, node) + ``block`` + ``[4 type_url]
+    [5 nonce]`` exactly (the names are those of ``block``); None otherwise."""
     try:
-        pos = 0
-        if raw[:1] == b"\x0a":  # version_info
-            length, pos = _read_varint(raw, 1)
-            pos += length
+        pos = _after_head(raw)
         if not raw.startswith(block, pos):
             return None
         pos += len(block)

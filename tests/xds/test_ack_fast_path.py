@@ -19,10 +19,16 @@ from tests.xds.helpers import intent, many
 text = st.text(max_size=12)
 
 
-def request(names: list[str], version: str = "", nonce: str = "", url: str = ENDPOINT) -> bytes:
-    return discovery_pb2.DiscoveryRequest(
+def request(
+    names: list[str], version: str = "", nonce: str = "", url: str = ENDPOINT, node: str = ""
+) -> bytes:
+    req = discovery_pb2.DiscoveryRequest(
         version_info=version, resource_names=names, type_url=url, response_nonce=nonce
-    ).SerializeToString()
+    )
+    if node:  # Envoy sends its node with every request unless told otherwise
+        req.node.id = node
+        req.node.cluster = "c"
+    return req.SerializeToString()
 
 
 @given(
@@ -32,13 +38,15 @@ def request(names: list[str], version: str = "", nonce: str = "", url: str = END
     v2=text,
     n1=text,
     n2=text,
+    node=text,
 )
 def test_an_ack_matches_the_block_of_the_same_names_only(
-    names: list[str], other: list[str], v1: str, v2: str, n1: str, n2: str
+    names: list[str], other: list[str], v1: str, v2: str, n1: str, n2: str, node: str
 ) -> None:
-    block = names_block(request(names, v1, n1), v1, ENDPOINT, n1)
+    block = names_block(request(names, v1, n1, node=node), ENDPOINT, n1)
     assert block  # clients write fields in number order: the layout is recognised
     assert match_ack(request(names, v2, n2), ENDPOINT, block) == n2
+    assert match_ack(request(names, v2, n2, node="sidecar~1"), ENDPOINT, block) == n2
     assert match_ack(request(names, v2, n2, url=CLUSTER), ENDPOINT, block) is None
     if other != names:
         assert match_ack(request(other, v2, n2), ENDPOINT, block) is None
@@ -55,10 +63,11 @@ def test_an_ack_matches_the_block_of_the_same_names_only(
 def test_truncated_or_reordered_requests_do_not_match() -> None:
     names = [f"outbound|50051||svc{i}.dubbo.mesh" for i in range(50)]
     raw = request(names, "v", "7")
-    block = names_block(raw, "v", ENDPOINT, "7")
+    block = names_block(raw, ENDPOINT, "7")
     assert match_ack(raw[:-1], ENDPOINT, block) is None
     assert match_ack(raw + b"\x2a\x01x", ENDPOINT, block) is None
-    assert names_block(raw, "v", ENDPOINT, "8") == b""  # not the layout the fields say
+    assert names_block(raw, ENDPOINT, "8") == b""  # not the layout the fields say
+    assert names_block(raw[:3], ENDPOINT, "7") == b""
 
 
 def names(prefix: str) -> list[str]:
