@@ -32,6 +32,10 @@ def registry_settings(c: AgentConfig, target: ZkTarget) -> RegistrySettings:
         tls=tls,
         session_timeout=c.zk_session_timeout,
         resync_interval=c.resync_interval,
+        # Hand events to the builder as directories are read rather than holding them all until
+        # the listing completes: the builder keeps fingerprints, not names, so peak memory stays
+        # low; the catalog is still withheld until ListingComplete (Catalog.complete).
+        early_events=True,
     )
 
 
