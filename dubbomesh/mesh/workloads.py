@@ -1,17 +1,22 @@
-"""Per-workload objects: the TCP entries that claim each provider IP:port once, and WorkloadEntries.
+"""Per-workload objects: the entries that claim each provider IP:port once, and WorkloadEntries.
 
 Why this module exists: Dubbo consumers dial provider IPs read from ZooKeeper, and one process
 serves many interfaces on one port. A sidecar matches TCP by destination address:port, so the only
 conflict-free shape is one entry per workload whose ``addresses`` is the provider IP and whose ports
-are the real TCP ports there (the default ``workload`` address strategy). A workload is (address,
-application); every IP:port is claimed by exactly one workload (the application that sorts first
-wins a contested port and the conflict is reported).
+are the real ports there (the ``workload`` and ``workload+vip`` address strategies). The same entry
+carries the workload's HTTP-family ports (``tri``, ``grpc``, ``rest``...) at their real numbers:
+the interface-level entry only offers the per-protocol service port (50051), so without them a
+consumer dialling ``<provider IP>:<real port>`` would leave the mesh (PassthroughCluster). Those
+ports are matched by ``:authority`` (Istio adds the entry's addresses to its virtual host domains),
+so they share ``0.0.0.0:<port>`` with any other HTTP entry and capture no port for every address.
+A workload is (address, application); every IP:port is claimed by exactly one workload (TCP-like
+ports first, then the application that sorts first; a lost claim is reported).
 
 In ``workloadentry`` endpoint mode the same grouping yields WorkloadEntries: one per workload (split
 per port when one application listens on several ports of the same protocol at one address), with
 a ``svc.dubbomesh.io/<hash>: "true"`` label per service it serves, which is what the interface-level
 entries select. That is correct when one address serves many interfaces and when an interface spans
-several applications.
+several applications. The per-workload entries keep their inline endpoint in that mode too.
 """
 
 from __future__ import annotations
@@ -96,27 +101,33 @@ def render_address(
     by_app: dict[str, list[Tagged]] = {}
     for sel, ep in tagged:
         by_app.setdefault(ep.application, []).append((sel, ep))
+    groups = [
+        (
+            app,
+            sorted(by_app[app], key=lambda t: (t[1].protocol, t[1].port, t[1].service.order, t[0])),
+        )
+        for app in sorted(by_app)
+    ]
     objects: list[MeshObject] = []
     problems: list[Problem] = []
-    claimed: dict[int, str] = {}
-    for app in sorted(by_app):
-        group = sorted(
-            by_app[app], key=lambda t: (t[1].protocol, t[1].port, t[1].service.order, t[0])
-        )
+    claims: dict[str, dict[int, PortSpec]] = {}
+    if settings.address_strategy is not AddressStrategy.L7_ONLY:
+        claims = _claim_ports(address, groups, settings, problems)
+    for app, group in groups:
         host = workload_host(address, app, settings)
-        if settings.address_strategy is not AddressStrategy.L7_ONLY:
-            entry = _tcp_entry(
-                address,
-                app=app,
-                host=host,
-                group=group,
-                settings=settings,
-                labels=labels,
-                claimed=claimed,
-                problems=problems,
+        ports = claims.get(app)
+        if ports:
+            objects.append(
+                _capture_entry(
+                    address,
+                    app=app,
+                    host=host,
+                    group=group,
+                    ports=ports,
+                    settings=settings,
+                    labels=labels,
+                )
             )
-            if entry is not None:
-                objects.append(entry)
         if settings.endpoint_mode is EndpointMode.WORKLOAD_ENTRY:
             objects.extend(
                 _workload_entries(
@@ -126,39 +137,65 @@ def render_address(
     return objects, problems
 
 
-def _tcp_entry(
+def _claim_ports(
+    address: str,
+    groups: list[tuple[str, list[Tagged]]],
+    settings: MeshSettings,
+    problems: list[Problem],
+) -> dict[str, dict[int, PortSpec]]:
+    """The real ports each application's entry carries at ``address``: every port number once.
+
+    TCP-like ports are claimed first, over all applications, then host-matched (HTTP-family)
+    ports: a port that one workload registers for two protocols (Dubbo 3 port unification of
+    ``dubbo`` and ``tri``) stays TCP, whose proxy carries either protocol, and adding HTTP ports
+    never takes a TCP claim away. Among applications the one that sorts first wins a contested
+    port (reported once per application and port)."""
+    if len(groups) == 1 and len(groups[0][1]) == 1:  # one provider per IP: the most frequent case
+        app, ((_, ep),) = groups[0]
+        return {app: {ep.port: _port(ep.protocol, ep.port, settings)}}
+    claimed: dict[int, str] = {}
+    out: dict[str, dict[int, PortSpec]] = {app: {} for app, _ in groups}
+    reported: set[tuple[str, int]] = set()
+    for tcp in (True, False):
+        for app, group in groups:
+            ports = out[app]
+            for _, ep in group:
+                if ep.port in ports or needs_address(ep.protocol, settings) is not tcp:
+                    continue
+                owner = claimed.setdefault(ep.port, app)
+                if owner == app:
+                    ports[ep.port] = _port(ep.protocol, ep.port, settings)
+                elif (app, ep.port) not in reported:
+                    reported.add((app, ep.port))
+                    problems.append(
+                        Problem(
+                            "address-port-conflict",
+                            f"{address}:{ep.port} registered by applications {owner!r} and "
+                            f"{app!r}; kept {owner!r}",
+                        )
+                    )
+    return out
+
+
+def _capture_entry(
     address: str,
     *,
     app: str,
     host: str,
     group: list[Tagged],
+    ports: dict[int, PortSpec],
     settings: MeshSettings,
     labels: LabelFn,
-    claimed: dict[int, str],
-    problems: list[Problem],
-) -> MeshObject | None:
-    ports = {}
-    for _, ep in group:
-        if not needs_address(ep.protocol, settings) or ep.port in ports:
-            continue
-        owner = claimed.setdefault(ep.port, app)
-        if owner != app:
-            problems.append(
-                Problem(
-                    "address-port-conflict",
-                    f"{address}:{ep.port} registered by applications {owner!r} and {app!r}; "
-                    f"kept {owner!r}",
-                )
-            )
-            continue
-        ports[ep.port] = _port(ep.protocol, ep.port, settings)
-    if not ports:
-        return None
-    tcp_eps = [ep for _, ep in group if ep.port in ports]
-    if len(tcp_eps) == 1:  # the worst case (one provider per IP) is also the most frequent one
-        services: tuple[ServiceId, ...] = (tcp_eps[0].service,)
+) -> MeshObject:
+    """The per-workload ServiceEntry: ``addresses: [address]`` and the workload's real ports
+    (TCP ones matched by address:port, HTTP-family ones by ``:authority`` ``<address>:<port>``,
+    which Istio adds to the entry's virtual host domains), one inline endpoint (itself)."""
+    if len(group) == 1:  # the worst case (one provider per IP) is also the most frequent one
+        served = [group[0][1]]
+        services: tuple[ServiceId, ...] = (served[0].service,)
     else:
-        services = tuple(sorted({ep.service for ep in tcp_eps}, key=_order))
+        served = [ep for _, ep in group if ep.port in ports]
+        services = tuple(sorted({ep.service for ep in served}, key=_order))
     specs = _shared(tuple(ports[n] for n in sorted(ports)))
     spec = ServiceEntrySpec(
         hosts=(host,),
@@ -170,7 +207,7 @@ def _tcp_entry(
             WorkloadSpec(
                 address=address,
                 ports=_shared(tuple(sorted((p.name, str(p.number)) for p in specs))),
-                labels=common_labels(labels(ep) for ep in tcp_eps),
+                labels=common_labels(labels(ep) for ep in served),
             ),
         ),
         export_to=settings.export_to,
@@ -180,7 +217,7 @@ def _tcp_entry(
         settings.namespace,
         object_name(host, f"wse|{address}|{app}"),
         spec,
-        labels=ownership_labels(min(ep.registry for ep in tcp_eps)),
+        labels=ownership_labels(min(ep.registry for ep in served)),
         annotations=((ADDRESS_ANNOTATION, address),),
         services=services,
     )

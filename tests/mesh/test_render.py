@@ -8,6 +8,8 @@ from dubbomesh.mesh.render import Renderer, render
 from dubbomesh.mesh.settings import AddressStrategy, EndpointMode, MeshSettings
 from tests.mesh.factories import catalog, ep
 
+WORKLOAD_SUFFIX = ".workload.dubbo"
+
 
 def entries(intent: MeshIntent) -> dict[str, ServiceEntrySpec]:
     out = {}
@@ -15,6 +17,16 @@ def entries(intent: MeshIntent) -> dict[str, ServiceEntrySpec]:
         assert isinstance(obj.spec, ServiceEntrySpec)
         out[obj.name] = obj.spec
     return out
+
+
+def interface_entries(intent: MeshIntent) -> dict[str, ServiceEntrySpec]:
+    """The interface-level entries (per-workload hosts end in ``.workload.dubbo``)."""
+    return {n: s for n, s in entries(intent).items() if not s.hosts[0].endswith(WORKLOAD_SUFFIX)}
+
+
+def workload_entries(intent: MeshIntent) -> dict[str, ServiceEntrySpec]:
+    """The per-workload entries, by host."""
+    return {s.hosts[0]: s for s in entries(intent).values() if s.hosts[0].endswith(WORKLOAD_SUFFIX)}
 
 
 def by_host(intent: MeshIntent, host: str) -> ServiceEntrySpec:
@@ -41,7 +53,7 @@ def test_port_number_never_depends_on_the_first_provider() -> None:
     a = ep("com.foo.G", "10.0.0.1", proto="tri", port=1111)
     b = ep("com.foo.G", "10.0.0.2", proto="tri", port=2222)
     for eps in ((a,), (b,), (a, b)):
-        (spec,) = entries(render(catalog(*eps), MeshSettings())).values()
+        (spec,) = interface_entries(render(catalog(*eps), MeshSettings())).values()
         assert [p.number for p in spec.ports] == [50051]
 
 
@@ -120,7 +132,7 @@ def test_host_collision_is_reported_and_disambiguated() -> None:
         catalog(ep("com.Foo", "10.0.0.1", proto="tri"), ep("com.foo", "10.0.0.2", proto="tri")),
         MeshSettings(),
     )
-    hosts = [s.hosts[0] for s in entries(intent).values()]
+    hosts = [s.hosts[0] for s in interface_entries(intent).values()]
     assert len(set(hosts)) == 2
     assert "host-collision" in {p.code for p in intent.problems}
 
@@ -130,7 +142,7 @@ def test_weight_zero_endpoints_get_no_traffic() -> None:
         ep("a.G", "10.0.0.1", proto="tri", weight=0),
         ep("a.G", "10.0.0.2", proto="tri", weight=5),
     ]
-    (spec,) = entries(render(catalog(*eps), MeshSettings())).values()
+    (spec,) = interface_entries(render(catalog(*eps), MeshSettings())).values()
     assert [(e.address, e.weight) for e in spec.endpoints] == [("10.0.0.2", 5)]
 
 
@@ -141,7 +153,12 @@ def test_export_to_and_registry_suffix() -> None:
         ep("a.G", "10.0.0.2", proto="tri", registry="west"),
     ]
     specs = entries(render(catalog(*eps), settings))
-    assert sorted(s.hosts[0] for s in specs.values()) == ["a.g.r-east.dubbo", "a.g.r-west.dubbo"]
+    assert sorted(s.hosts[0] for s in specs.values()) == [
+        "10-0-0-1.app1.workload.dubbo",
+        "10-0-0-2.app1.workload.dubbo",
+        "a.g.r-east.dubbo",
+        "a.g.r-west.dubbo",
+    ]
     assert all(s.export_to == (".",) for s in specs.values())
 
 
@@ -180,3 +197,124 @@ def test_port_claims_detects_two_wildcard_tcp_entries() -> None:
     assert len(port_claims([se("a"), se("b")])) == 1
     assert port_claims([se("a", ("1.1.1.1",)), se("b", ("1.1.1.2",))]) == []
     assert len(port_claims([se("a", ("1.1.1.1",)), se("b", ("1.1.1.1",))])) == 1
+
+
+def test_tri_only_provider_gets_a_per_workload_entry_on_its_real_port() -> None:
+    """A Dubbo consumer dials the provider IP:port from ZooKeeper: the sidecar needs an entry
+    whose address is that IP and whose port is the REAL tri port (GRPC, matched by authority)."""
+    intent = render(catalog(ep("com.foo.G", "10.0.0.1", proto="tri", port=50099)), MeshSettings())
+    spec = workload_entries(intent)["10-0-0-1.app1.workload.dubbo"]
+    assert spec.addresses == ("10.0.0.1",)
+    assert [(p.number, p.protocol, p.name) for p in spec.ports] == [
+        (50099, "GRPC", "grpc-tri-50099")
+    ]
+    (endpoint,) = spec.endpoints
+    assert endpoint.address == "10.0.0.1"
+    assert dict(endpoint.ports) == {"grpc-tri-50099": "50099"}
+    assert spec.workload_selector is None
+    assert by_host(intent, "com.foo.g.dubbo").addresses == ()  # the L7 entry is unchanged
+    assert not intent.problems
+
+
+def test_workload_entry_carries_tcp_and_http_family_ports_at_real_numbers() -> None:
+    eps = [
+        ep("com.foo.A", "10.0.0.1", proto="dubbo", port=20880),
+        ep("com.foo.A", "10.0.0.1", proto="tri", port=50052),
+        ep("com.foo.B", "10.0.0.1", proto="rest", port=8080),
+    ]
+    intent = render(catalog(*eps), MeshSettings())
+    (spec,) = workload_entries(intent).values()
+    assert [(p.number, p.protocol, p.name) for p in spec.ports] == [
+        (8080, "HTTP", "http-rest-8080"),
+        (20880, "TCP", "tcp-dubbo-20880"),
+        (50052, "GRPC", "grpc-tri-50052"),
+    ]
+    assert dict(spec.endpoints[0].ports) == {
+        "http-rest-8080": "8080",
+        "tcp-dubbo-20880": "20880",
+        "grpc-tri-50052": "50052",
+    }
+    (obj,) = [o for o in intent.of_kind(Kind.SERVICE_ENTRY) if o.spec is spec]
+    assert [s.interface for s in obj.services] == ["com.foo.A", "com.foo.B"]
+    assert port_claims(intent.objects.values()) == []
+
+
+def test_port_shared_by_dubbo_and_tri_stays_tcp() -> None:
+    """Dubbo 3 port unification: one port speaks both; a TCP proxy carries either."""
+    eps = [
+        ep("com.foo.A", "10.0.0.1", proto="tri", port=20880),
+        ep("com.foo.A", "10.0.0.1", proto="dubbo", port=20880),
+    ]
+    intent = render(catalog(*eps), MeshSettings())
+    (spec,) = workload_entries(intent).values()
+    assert [(p.number, p.protocol) for p in spec.ports] == [(20880, "TCP")]
+    assert not intent.problems
+
+
+def test_tcp_claim_beats_an_http_claim_of_another_application() -> None:
+    """Application "a" sorts first but registers tri on the port "b" serves dubbo on: adding HTTP
+    ports never takes a TCP claim away; the loser is reported once."""
+    eps = [
+        ep("com.foo.A", "10.0.0.1", proto="tri", port=20880, app="a"),
+        ep("com.foo.A2", "10.0.0.1", proto="tri", port=20880, app="a"),
+        ep("com.foo.B", "10.0.0.1", proto="dubbo", port=20880, app="b"),
+    ]
+    intent = render(catalog(*eps), MeshSettings())
+    specs = workload_entries(intent)
+    assert list(specs) == ["10-0-0-1.b.workload.dubbo"]
+    assert [(p.number, p.protocol) for p in specs["10-0-0-1.b.workload.dubbo"].ports] == [
+        (20880, "TCP")
+    ]
+    assert [p.code for p in intent.problems] == ["address-port-conflict"]
+
+
+def test_contested_http_port_is_kept_once_and_reported() -> None:
+    eps = [
+        ep("com.foo.A", "10.0.0.1", proto="tri", port=50051, app="a"),
+        ep("com.foo.B", "10.0.0.1", proto="tri", port=50051, app="b"),
+        ep("com.foo.B", "10.0.0.1", proto="tri", port=50052, app="b"),
+    ]
+    intent = render(catalog(*eps), MeshSettings())
+    specs = workload_entries(intent)
+    assert {h: [p.number for p in s.ports] for h, s in specs.items()} == {
+        "10-0-0-1.a.workload.dubbo": [50051],
+        "10-0-0-1.b.workload.dubbo": [50052],
+    }
+    assert [p.code for p in intent.problems] == ["address-port-conflict"]
+
+
+def test_l7_only_keeps_no_per_workload_entries() -> None:
+    settings = MeshSettings(address_strategy=AddressStrategy.L7_ONLY)
+    eps = [ep("com.foo.G", "10.0.0.1", proto="tri"), ep("com.foo.S", "10.0.0.1")]
+    intent = render(catalog(*eps), settings)
+    assert workload_entries(intent) == {}
+    assert list(interface_entries(intent)) == ["com-foo-g-dubbo"]
+    assert all(not s.addresses for s in entries(intent).values())
+
+
+def test_workloadentry_mode_tri_provider_keeps_an_inline_per_workload_entry() -> None:
+    """The WorkloadEntry feeds the interface-level entry (by selector); the per-workload entry
+    keeps its inline endpoint and selects nothing, so no endpoint is counted twice."""
+    settings = MeshSettings(endpoint_mode=EndpointMode.WORKLOAD_ENTRY)
+    intent = render(catalog(ep("com.foo.G", "10.0.0.1", proto="tri", port=50052)), settings)
+    (we,) = intent.of_kind(Kind.WORKLOAD_ENTRY)
+    assert isinstance(we.spec, WorkloadSpec)
+    assert dict(we.spec.ports) == {"grpc-tri": "50052"}
+    iface = by_host(intent, "com.foo.g.dubbo")
+    assert iface.workload_selector
+    assert iface.endpoints == ()
+    spec = workload_entries(intent)["10-0-0-1.app1.workload.dubbo"]
+    assert spec.workload_selector is None
+    assert [(e.address, dict(e.ports)) for e in spec.endpoints] == [
+        ("10.0.0.1", {"grpc-tri-50052": "50052"})
+    ]
+
+
+def test_tri_provider_moving_port_is_rerendered_incrementally() -> None:
+    renderer = Renderer(MeshSettings())
+    renderer.render(catalog(ep("a.G", "10.0.0.1", proto="tri", port=50052)))
+    moved = catalog(ep("a.G", "10.0.0.1", proto="tri", port=50053))
+    intent = renderer.render(moved)
+    assert intent.version == render(moved, MeshSettings()).version
+    spec = workload_entries(intent)["10-0-0-1.app1.workload.dubbo"]
+    assert [p.number for p in spec.ports] == [50053]

@@ -10,7 +10,7 @@ from dubbomesh.dubbo.model import Catalog, Endpoint
 from dubbomesh.dubbo.registry import ListingComplete, ProvidersChanged
 from dubbomesh.dubbo.url import encode_node, parse_url
 from dubbomesh.mesh.addresses import port_claims
-from dubbomesh.mesh.intent import Kind, ServiceEntrySpec, WorkloadSpec
+from dubbomesh.mesh.intent import Kind, MeshIntent, ServiceEntrySpec, WorkloadSpec
 from dubbomesh.mesh.labels import is_label_key, is_label_value
 from dubbomesh.mesh.naming import is_dns_label, is_dns_subdomain
 from dubbomesh.mesh.render import Renderer, render
@@ -47,9 +47,29 @@ mesh_settings = st.builds(
 )
 
 
+def check_captured_once(cat: Catalog, s: MeshSettings, intent: MeshIntent) -> None:
+    """Every provider IP:port (TCP or HTTP-family) is in exactly one entry that carries that IP as
+    an address, with that port number: what a sidecar needs to capture a consumer dialling the
+    address read from ZooKeeper. ``l7-only`` publishes no addresses at all."""
+    claims: dict[tuple[str, int], int] = {}
+    for obj in intent.of_kind(Kind.SERVICE_ENTRY):
+        assert isinstance(obj.spec, ServiceEntrySpec)
+        for address in obj.spec.addresses:
+            for port in obj.spec.ports:
+                claims[(address, port.number)] = claims.get((address, port.number), 0) + 1
+    if s.address_strategy is AddressStrategy.L7_ONLY:
+        assert claims == {}
+        return
+    for service in cat:
+        for e in service.endpoints:
+            if is_ip(e.address):
+                assert claims.get((e.address, e.port)) == 1, (e.address, e.port)
+
+
 def check_valid(cat: Catalog, s: MeshSettings) -> None:
     intent = render(cat, s)
     assert port_claims(intent.objects.values()) == []
+    check_captured_once(cat, s, intent)
     for obj in intent.objects.values():
         assert is_dns_label(obj.name), obj.name
         for key, value in obj.labels:

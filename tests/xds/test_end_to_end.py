@@ -31,7 +31,11 @@ async def listener_for(agent: object, interface_hint: str, deadline: float = 30.
     while time.monotonic() < end:
         snap = agent.xds.snapshot  # type: ignore[attr-defined]
         if snap is not None:
-            names = [n for n in snap.get(ResourceType.LISTENER).resources if interface_hint in n]
+            names = [
+                n
+                for n in snap.get(ResourceType.LISTENER).resources
+                if interface_hint in n and ".workload." not in n  # not a per-workload entry
+            ]
             if names:
                 return str(names[0])
         await anyio.sleep(0.02)
