@@ -23,7 +23,6 @@ from dubbomesh.mesh.intent import (
 )
 from dubbomesh.xds.pbenc import (
     FieldRangeError,
-    any_message,
     message,
     string,
     string_map,
@@ -34,13 +33,18 @@ from dubbomesh.xds.pbenc import (
 from dubbomesh.xds.types import MCP_RESOURCE_TYPE, SERVICE_ENTRY_BODY, WORKLOAD_ENTRY_BODY
 from dubbomesh.xds.wire import Encoded
 
-_LOCATION = {Location.MESH_EXTERNAL: 0, Location.MESH_INTERNAL: 1}
+_LOCATION = {Location.MESH_EXTERNAL: b"", Location.MESH_INTERNAL: b"\x20\x01"}
+"""ServiceEntry.location (4): MESH_EXTERNAL = 0 (omitted), MESH_INTERNAL = 1."""
 _RESOLUTION = {
-    Resolution.NONE: 0,
-    Resolution.STATIC: 1,
-    Resolution.DNS: 2,
-    Resolution.DNS_ROUND_ROBIN: 3,
+    Resolution.NONE: b"",
+    Resolution.STATIC: b"\x28\x01",
+    Resolution.DNS: b"\x28\x02",
+    Resolution.DNS_ROUND_ROBIN: b"\x28\x03",
 }
+"""ServiceEntry.resolution (5): NONE = 0 (omitted), STATIC = 1, DNS = 2, DNS_ROUND_ROBIN = 3."""
+_SE_URL = string(b"\x0a", SERVICE_ENTRY_BODY)
+_WE_URL = string(b"\x0a", WORKLOAD_ENTRY_BODY)
+_MCP_URL = string(b"\x0a", MCP_RESOURCE_TYPE)
 _ports: dict[tuple[int, str, str, int], bytes] = {}
 
 
@@ -91,13 +95,13 @@ def service_entry(spec: ServiceEntrySpec) -> bytes:
     resolution=5, endpoints=6, export_to=7, subject_alt_names=8, workload_selector=9."""
     parts = [
         strings(b"\x0a", spec.hosts),
-        strings(b"\x12", spec.addresses),
+        strings(b"\x12", spec.addresses) if spec.addresses else b"",
         *map(_port, spec.ports),
-        uint32(b"\x20", _LOCATION[spec.location]),
-        uint32(b"\x28", _RESOLUTION[spec.resolution]),
+        _LOCATION[spec.location],
+        _RESOLUTION[spec.resolution],
         *[message(b"\x32", workload_entry(w)) for w in spec.endpoints],
-        strings(b"\x3a", spec.export_to),
-        strings(b"\x42", spec.subject_alt_names),
+        strings(b"\x3a", spec.export_to) if spec.export_to else b"",
+        strings(b"\x42", spec.subject_alt_names) if spec.subject_alt_names else b"",
     ]
     if spec.workload_selector is not None:  # present even when empty (selects every workload)
         parts.append(message(b"\x4a", string_map(1, spec.workload_selector)))
@@ -108,12 +112,16 @@ def body(obj: MeshObject) -> bytes:
     """The Any body of an MCP resource (type URL always ``istio.networking.v1alpha3.*``)."""
     try:
         if obj.kind is Kind.SERVICE_ENTRY and isinstance(obj.spec, ServiceEntrySpec):
-            return any_message(SERVICE_ENTRY_BODY, service_entry(obj.spec))
-        if obj.kind is Kind.WORKLOAD_ENTRY and isinstance(obj.spec, WorkloadSpec):
-            return any_message(WORKLOAD_ENTRY_BODY, workload_entry(obj.spec))
+            url, payload = _SE_URL, service_entry(obj.spec)
+        elif obj.kind is Kind.WORKLOAD_ENTRY and isinstance(obj.spec, WorkloadSpec):
+            url, payload = _WE_URL, workload_entry(obj.spec)
+        else:
+            raise EncodeError(f"{obj.kind} {obj.key} has a {type(obj.spec).__name__} spec")
+        return url + (message(b"\x12", payload) if payload else b"")  # an Any omits b""
+    except EncodeError:
+        raise
     except (FieldRangeError, UnicodeEncodeError, TypeError, ValueError) as exc:
         raise EncodeError(f"{obj.kind} {obj.key}: {exc}") from exc
-    raise EncodeError(f"{obj.kind} {obj.key} has a {type(obj.spec).__name__} spec")
 
 
 def encode_mcp(obj: MeshObject) -> Encoded:
@@ -122,11 +130,13 @@ def encode_mcp(obj: MeshObject) -> Encoded:
     ``Resource``: metadata=1 (``Metadata``: name=1, version=3, labels=4, annotations=5), body=2.
     """
     key = obj.key
-    metadata = (
-        string(b"\x0a", key)
-        + string(b"\x1a", obj.version)
-        + string_map(4, obj.labels)
-        + string_map(5, obj.annotations)
+    metadata = b"".join(
+        [
+            string(b"\x0a", key),
+            string(b"\x1a", obj.version),
+            string_map(4, obj.labels) if obj.labels else b"",
+            string_map(5, obj.annotations) if obj.annotations else b"",
+        ]
     )
     resource = message(b"\x0a", metadata) + message(b"\x12", body(obj))
-    return Encoded(key, obj.version, any_message(MCP_RESOURCE_TYPE, resource))
+    return Encoded(key, obj.version, _MCP_URL + message(b"\x12", resource))
