@@ -99,7 +99,7 @@ def service_ports(
 def endpoint_specs(
     eps: Sequence[Endpoint], ports: dict[str, PortSpec], labels: LabelFn
 ) -> tuple[tuple[WorkloadSpec, ...], list[Problem]]:
-    """One WorkloadSpec per address: its real port per port name, labels, Dubbo weight.
+    """One WorkloadSpec per address and port slot: real port per port name, labels, Dubbo weight.
 
     Weight 0 (Dubbo: no traffic) drops the endpoint unless every endpoint has weight 0.
     """
@@ -118,21 +118,33 @@ def endpoint_specs(
             by_address.setdefault(ep.address, []).append(ep)
     specs: list[WorkloadSpec] = []
     for address in sorted(by_address):
-        group = sorted(by_address[address], key=lambda e: (e.protocol, e.port))
-        port_map: dict[str, int] = {}
-        merged: dict[str, str] = {}
-        for ep in group:
-            port_map.setdefault(ports[ep.protocol].name, ep.port)
-            for k, v in labels(ep):
-                merged.setdefault(k, v)
-        specs.append(
-            WorkloadSpec(
-                address=address,
-                ports=tuple(sorted((k, str(v)) for k, v in port_map.items())),
-                labels=tuple(sorted(merged.items())),
-                weight=max(e.weight for e in group),
+        # Several providers of one service may share an address (two JVMs on a VM, host-network
+        # pods): one WorkloadSpec per "slot", the n-th port of every port name, so that no
+        # provider is dropped. Slot 0 holds the lowest port of each name.
+        slots: list[list[Endpoint]] = []
+        seen: dict[str, int] = {}
+        for ep in sorted(by_address[address], key=lambda e: (e.protocol, e.port)):
+            name = ports[ep.protocol].name
+            index = seen.get(name, 0)
+            seen[name] = index + 1
+            if index == len(slots):
+                slots.append([])
+            slots[index].append(ep)
+        for group in slots:
+            port_map: dict[str, int] = {}
+            merged: dict[str, str] = {}
+            for ep in group:
+                port_map[ports[ep.protocol].name] = ep.port
+                for k, v in labels(ep):
+                    merged.setdefault(k, v)
+            specs.append(
+                WorkloadSpec(
+                    address=address,
+                    ports=tuple(sorted((k, str(v)) for k, v in port_map.items())),
+                    labels=tuple(sorted(merged.items())),
+                    weight=max(e.weight for e in group),
+                )
             )
-        )
     return tuple(specs), problems
 
 
