@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import time
 from collections.abc import AsyncIterator
 
 import anyio
@@ -81,31 +82,45 @@ class XdsServer:
         await server.start()
         self._server = server
         task_status.started(self.addresses)
-        builder = SnapshotBuilder()
-        seen = 0
         try:
-            while True:
-                try:
-                    seen, intent = await intents.wait_newer(seen)
-                except anyio.EndOfStream:
-                    return
-                self._consumed = seen
-                if not intent.complete:
-                    log.info(
-                        "xds: intent %s is incomplete; keep serving the last one", intent.version
-                    )
-                    continue
-                if builder.changes(intent) <= INLINE_CHANGES:
-                    snapshot = builder.build(intent)  # a few ms: a thread hop would cost more
-                else:  # a big rebuild must not stall every stream's event loop
-                    snapshot = await anyio.to_thread.run_sync(builder.build, intent)
-                if self.gc_policy is not None and snapshot is not self._snapshot:
-                    self.gc_policy.published()
-                self._publish(snapshot)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._watchdog)
+                await self._follow(intents)
+                tg.cancel_scope.cancel()
         finally:
             self.observer.serving(False)
             with anyio.CancelScope(shield=True):
                 await server.stop(self.settings.grace_s)
+
+    async def _follow(self, intents: LatestValue[MeshIntent]) -> None:
+        builder = SnapshotBuilder()
+        seen = 0
+        while True:
+            try:
+                seen, intent = await intents.wait_newer(seen)
+            except anyio.EndOfStream:
+                return
+            self._consumed = seen
+            if not intent.complete:
+                log.info("xds: intent %s is incomplete; keep serving the last one", intent.version)
+                continue
+            if builder.changes(intent) <= INLINE_CHANGES:
+                snapshot = builder.build(intent)  # a few ms: a thread hop would cost more
+            else:  # a big rebuild must not stall every stream's event loop
+                snapshot = await anyio.to_thread.run_sync(builder.build, intent)
+            if self.gc_policy is not None and snapshot is not self._snapshot:
+                self.gc_policy.published()
+            self._publish(snapshot)
+
+    async def _watchdog(self) -> None:
+        """End streams whose client has not taken a response for ``write_timeout_s``: one timer
+        for every stream instead of one per write (which cost a quarter of a push's own work)."""
+        timeout = self.settings.write_timeout_s
+        while True:
+            await anyio.sleep(min(1.0, timeout / 4))
+            now = time.monotonic()
+            for session in list(self._sessions.values()):
+                session.expire_if_stuck(now, timeout)
 
     async def drain(self) -> None:
         """Stop accepting streams and let open ones end within the grace period."""

@@ -62,6 +62,20 @@ class Session:
         self.error: Refused | None = None
         self.done = False
         self.nacks = 0
+        self.writing_since: float | None = None
+        """``time.monotonic()`` when the write in progress started (None: not writing)."""
+        self._task: asyncio.Task[Any] | None = None
+        self._expired = False
+
+    def expire_if_stuck(self, now: float, timeout: float) -> bool:
+        """End the stream when its write has waited ``timeout`` seconds for the client (called
+        by the server's watchdog with ``time.monotonic()``); True when it did."""
+        since = self.writing_since
+        if since is None or now - since < timeout or self._task is None or self._expired:
+            return False
+        self._expired = True
+        self._task.cancel()  # the write loop turns this into DEADLINE_EXCEEDED
+        return True
 
     async def run(
         self,
@@ -72,7 +86,10 @@ class Session:
         write_timeout: float,
         delivered: Callable[[Snapshot], None],
     ) -> Refused | None:
-        """Serve until the client half-closes (None) or the stream must end (a Refused)."""
+        """Serve until the client half-closes (None) or the stream must end (a Refused).
+
+        Call from the task that owns the stream: :meth:`expire_if_stuck` cancels it."""
+        self._task = asyncio.current_task()
         reader = asyncio.ensure_future(self._read(requests))
         try:
             return await self._write_loop(write, current, write_timeout, delivered)
@@ -102,12 +119,19 @@ class Session:
             except TooFarBehindError as exc:
                 return Refused("UNAVAILABLE", "too_far_behind", str(exc))
             for out in outgoing:
+                self.writing_since = time.monotonic()
                 try:
-                    async with asyncio.timeout(timeout):  # no extra task per write
-                        await write(out.payload)
-                except TimeoutError:
+                    await write(out.payload)
+                except asyncio.CancelledError:
+                    if not self._expired:
+                        raise
+                    task = asyncio.current_task()
+                    if task is not None:
+                        task.uncancel()  # our own cancellation, consumed here
                     detail = f"client did not read a response within {timeout:g}s"
                     return Refused("DEADLINE_EXCEEDED", "slow_reader", detail)
+                finally:
+                    self.writing_since = None
                 self.observer.push(out.type_url, out.resources)
             if outgoing:
                 delivered(snapshot)
