@@ -46,7 +46,7 @@ peers:
 kube:
 	bash scripts/build-kube.sh
 
-conformance: setup peers
+conformance: setup peers kube
 	$(BIN)/pytest tests/conformance -q
 
 clean:
