@@ -39,6 +39,10 @@ class AgentConfig:
     zk: tuple[str, ...]
     root: tuple[str, ...]
     services_root: str
+    include_interface: tuple[str, ...]
+    exclude_interface: tuple[str, ...]
+    include_application: tuple[str, ...]
+    exclude_application: tuple[str, ...]
     app_discovery: bool
     zk_auth: tuple[str, ...]
     zk_tls_ca: str

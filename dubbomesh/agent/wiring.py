@@ -10,6 +10,7 @@ from __future__ import annotations
 from dubbomesh.agent.config import AgentConfig, ZkTarget
 from dubbomesh.agent.options import ConfigError
 from dubbomesh.dubbo.builder import BuildPolicy, CatalogBuilder
+from dubbomesh.dubbo.filters import ServiceFilter
 from dubbomesh.k8s.settings import K8sSettings
 from dubbomesh.mesh.render import Renderer
 from dubbomesh.mesh.settings import AddressStrategy, EndpointMode, MeshSettings
@@ -43,7 +44,15 @@ def build_catalog_builder(c: AgentConfig) -> CatalogBuilder:
     """The single-owner catalog builder for every configured registry."""
     return CatalogBuilder(
         [t.name for t in c.registries],
-        BuildPolicy(allow_loopback=c.allow_loopback_endpoints),
+        BuildPolicy(
+            allow_loopback=c.allow_loopback_endpoints,
+            filter=ServiceFilter(
+                include_interfaces=c.include_interface,
+                exclude_interfaces=c.exclude_interface,
+                include_applications=c.include_application,
+                exclude_applications=c.exclude_application,
+            ),
+        ),
     )
 
 

@@ -29,10 +29,11 @@ import itertools
 import zlib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from dubbomesh.dubbo.appdiscovery import AppDiscovery, AppKey
+from dubbomesh.dubbo.filters import ServiceFilter
 from dubbomesh.dubbo.model import (
     VOLATILE_PARAMS,
     Catalog,
@@ -101,6 +102,8 @@ class BuildPolicy:
     """Params dropped from every endpoint (they change on each restart)."""
     apply_overrides: bool = True
     """Honour configurators and YAML rules (``disabled``, ``weight``)."""
+    filter: ServiceFilter = field(default_factory=ServiceFilter)
+    """Which interfaces and provider applications this agent publishes (default: all)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,6 +369,12 @@ class CatalogBuilder:
 
     def _build(self, sid: ServiceId) -> Service:
         best: dict[tuple[str, str, int, str], Endpoint] = {}
+        wanted = self.policy.filter
+        if wanted.active and not wanted.service(sid):
+            return Service.create(sid, ())
+        check_app = wanted.active and bool(
+            wanted.include_applications or wanted.exclude_applications
+        )
         ruled = self._ruled
         for src in self._sources.get(sid, ()):
             if len(src) == 3:
@@ -377,6 +386,8 @@ class CatalogBuilder:
             else:
                 eps = self._app_eps.get(src, {}).get(sid, ())
             for ep in eps:
+                if check_app and not wanted.application(ep.application):
+                    continue
                 if ep.registry in ruled:
                     final = self._override(ep)
                     if final is None:
