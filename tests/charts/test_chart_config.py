@@ -64,6 +64,10 @@ def test_values_map_onto_agent_settings(tmp_path: Path) -> None:
             "roots": ["/dubbo", "/payments"],
             "appDiscovery": False,
             "sessionTimeout": "20s",
+            "filters": {
+                "includeInterfaces": ["com.acme.pay.*"],
+                "excludeApplications": ["*-legacy"],
+            },
         },
         "mesh": {
             "owner": "east",
@@ -87,6 +91,9 @@ def test_values_map_onto_agent_settings(tmp_path: Path) -> None:
     assert cfg.root == ("/dubbo", "/payments")
     assert cfg.app_discovery is False
     assert cfg.zk_session_timeout == 20.0
+    assert cfg.include_interface == ("com.acme.pay.*",)
+    assert cfg.exclude_application == ("*-legacy",)
+    assert cfg.include_application == cfg.exclude_interface == ()
     assert (cfg.owner, cfg.endpoint_mode, cfg.address_strategy) == (
         "east",
         "workloadentry",

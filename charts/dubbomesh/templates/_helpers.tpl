@@ -119,6 +119,12 @@ zk-auth comes from env DUBBOMESH_ZK_AUTH (filled from Secrets, see dubbomesh.env
 {{- with $v.mesh.hostTemplate -}}{{- $_ := set $c "host-template" . -}}{{- end -}}
 {{- with $v.mesh.workloadHostTemplate -}}{{- $_ := set $c "workload-host-template" . -}}{{- end -}}
 {{- with $v.mesh.exportTo -}}{{- $_ := set $c "export-to" . -}}{{- end -}}
+{{- with $v.zookeeper.filters -}}
+{{- with .includeInterfaces -}}{{- $_ := set $c "include-interface" . -}}{{- end -}}
+{{- with .excludeInterfaces -}}{{- $_ := set $c "exclude-interface" . -}}{{- end -}}
+{{- with .includeApplications -}}{{- $_ := set $c "include-application" . -}}{{- end -}}
+{{- with .excludeApplications -}}{{- $_ := set $c "exclude-application" . -}}{{- end -}}
+{{- end -}}
 {{- $ports := list -}}
 {{- range $proto, $port := $v.mesh.ports -}}
 {{- $ports = append $ports (printf "%s=%v" $proto $port) -}}
