@@ -71,16 +71,19 @@ class EndpointMode(StrEnum):
 
 
 class AddressStrategy(StrEnum):
-    """How TCP (``dubbo``, ``thrift``) traffic is claimed without port conflicts (IST0134)."""
+    """How provider IP:ports are claimed without port conflicts (TCP: IST0134)."""
 
     WORKLOAD = "workload"
     """Default. Per-workload entries whose ``addresses`` are the provider IP claim each IP:port
-    once; interface-level entries carry only HTTP/GRPC ports (matched by host)."""
+    once, TCP and HTTP-family ports alike at their real numbers (so consumers dialling the
+    address from ZooKeeper are captured); interface-level entries carry only HTTP/GRPC ports
+    (matched by host)."""
     WORKLOAD_VIP = "workload+vip"
     """As WORKLOAD, and interface-level entries also carry their TCP ports on a deterministic
     virtual IP from ``vip_cidr`` (for Aeraki / DNS-proxied consumers that dial the host)."""
     L7_ONLY = "l7-only"
-    """No TCP ports anywhere (meshes of proxyless gRPC / REST consumers only)."""
+    """No TCP ports and no per-workload entries: only interface-level HTTP/GRPC entries (meshes of
+    consumers that address services by host; one dialling a provider IP:port is not captured)."""
 
 
 @dataclass(frozen=True, slots=True)

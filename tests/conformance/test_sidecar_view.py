@@ -136,19 +136,11 @@ def dump(config: dict[str, list[Any]]) -> str:
     return f"listeners: {names}\nclusters: {clusters}\nchains:\n{describe(chains(config[LDS]))}"
 
 
-TRI_NOT_CAPTURED = (
-    "FINDING (conformance): the tri/GRPC service is published only as an interface-level entry on "
-    "port 50051 (real port in the endpoint port map); a sidecar gets listener 0.0.0.0_50051, so a "
-    "Dubbo consumer dialling the provider IP:port read from ZooKeeper is not captured "
-    "(passthrough). Needs per-workload capture of tri ports in dubbomesh/mesh."
-)
-
-
 @pytest.mark.parametrize(
     "which",
     [
         "dubbo33-dubbo",
-        pytest.param("dubbo33-tri", marks=pytest.mark.xfail(strict=True, reason=TRI_NOT_CAPTURED)),
+        "dubbo33-tri",
         "dubbo27-dubbo",
     ],
 )
