@@ -7,10 +7,11 @@ are the real ports there (the ``workload`` and ``workload+vip`` address strategi
 carries the workload's HTTP-family ports (``tri``, ``grpc``, ``rest``...) at their real numbers:
 the interface-level entry only offers the per-protocol service port (50051), so without them a
 consumer dialling ``<provider IP>:<real port>`` would leave the mesh (PassthroughCluster). Those
-ports are matched by ``:authority`` (Istio adds the entry's addresses to its virtual host domains),
-so they share ``0.0.0.0:<port>`` with any other HTTP entry and capture no port for every address.
-A workload is (address, application); every IP:port is claimed by exactly one workload (TCP-like
-ports first, then the application that sorts first; a lost claim is reported).
+ports are matched by ``:authority`` (Istio adds the entry's addresses to its virtual host domains
+and ignores the port when matching), so they share ``0.0.0.0:<port>`` with any other HTTP entry
+and capture no port for every address. A workload is (address, application); every IP:port is
+claimed by exactly one workload (TCP-like ports first, then the application that sorts first; a
+lost claim is reported).
 
 In ``workloadentry`` endpoint mode the same grouping yields WorkloadEntries: one per workload (split
 per port when one application listens on several ports of the same protocol at one address), with
@@ -188,8 +189,9 @@ def _capture_entry(
     labels: LabelFn,
 ) -> MeshObject:
     """The per-workload ServiceEntry: ``addresses: [address]`` and the workload's real ports
-    (TCP ones matched by address:port, HTTP-family ones by ``:authority`` ``<address>:<port>``,
-    which Istio adds to the entry's virtual host domains), one inline endpoint (itself)."""
+    (TCP ones matched by address:port, HTTP-family ones by ``:authority`` ``<address>:<port>``:
+    Istio puts the address in the entry's virtual host domains in route config ``<port>``), one
+    inline endpoint (itself)."""
     if len(group) == 1:  # the worst case (one provider per IP) is also the most frequent one
         served = [group[0][1]]
         services: tuple[ServiceId, ...] = (served[0].service,)
