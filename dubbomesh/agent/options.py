@@ -200,9 +200,10 @@ OPTIONS: tuple[Option, ...] = (
     _o(
         "address-strategy",
         "workload",
-        "How TCP (dubbo) traffic is claimed without port conflicts: workload (per-workload "
-        "entries with the provider IP as address), workload+vip (also a virtual IP per "
-        "interface-level entry), l7-only (no TCP ports). See docs/mesh-model.md.",
+        "How traffic dialled to provider IP:port is captured without port conflicts: workload "
+        "(per-workload entries with the provider IP as address carry every real port, TCP and "
+        "gRPC/HTTP), workload+vip (also a virtual IP per interface-level entry), l7-only (no "
+        "per-workload entries, no TCP ports). See docs/mesh-model.md.",
         "mesh",
         choices=("workload", "workload+vip", "l7-only"),
     ),

@@ -4,7 +4,8 @@ Why this module exists: this is the object L7-aware consumers (proxyless gRPC, R
 Aeraki) address by host. Its ports are the service's protocols at their configured numbers; each
 endpoint lists its real port per port name. TCP ports only appear here when they can carry an
 address (``workload+vip``): otherwise the entry would capture every connection to that port
-(IST0134) and the per-workload entries of :mod:`dubbomesh.mesh.workloads` handle TCP instead.
+(IST0134). Consumers that dial a provider IP:port read from ZooKeeper (TCP and tri alike) are
+captured by the per-workload entries of :mod:`dubbomesh.mesh.workloads` instead.
 """
 
 from __future__ import annotations
