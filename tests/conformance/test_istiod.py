@@ -132,8 +132,6 @@ def test_provider_change_reaches_istiod_without_restart(istiod: Istiod, mesh: Me
     assert istiod.process.proc.pid == pid
 
 
-
-
 def test_two_providers_on_one_address_both_reach_istiod(istiod: Istiod, mesh: Mesh) -> None:
     """Found here first (two JVMs on one host became one endpoint); pinned in
     tests/mesh/test_same_address_providers.py."""
