@@ -208,6 +208,7 @@ def _check_addr(name: str, value: str) -> None:
 
 
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
 def validate(c: AgentConfig) -> None:
@@ -217,10 +218,11 @@ def validate(c: AgentConfig) -> None:
             f"--namespace {c.namespace!r}: expected a Kubernetes namespace name "
             "(lower-case letters, digits and '-', at most 63 characters)"
         )
-    if not _DNS1123_LABEL.match(c.owner) and not re.match(
-        r"^[A-Za-z0-9][-A-Za-z0-9_.]{0,62}$", c.owner
-    ):
-        raise ConfigError(f"--owner {c.owner!r}: expected a valid label value")
+    if not _LABEL_VALUE.match(c.owner):
+        raise ConfigError(
+            f"--owner {c.owner!r}: expected a Kubernetes label value (letters, digits, '-', '_', "
+            "'.', at most 63 characters, alphanumeric at both ends)"
+        )
     names = set()
     for target in c.registries:
         if not target.hosts or any(":" not in h for h in target.hosts.split(",")):

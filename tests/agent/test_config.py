@@ -116,3 +116,14 @@ def test_env_names_are_unique_and_prefixed() -> None:
     envs = [o.env for o in OPTIONS]
     assert len(set(envs)) == len(envs)
     assert all(e.startswith("DUBBOMESH_") for e in envs)
+
+
+@pytest.mark.parametrize("owner", ["east", "Team_A.1", "x"])
+def test_owner_accepts_label_values(owner: str) -> None:
+    assert resolve({"owner": owner}, env={}).owner == owner
+
+
+@pytest.mark.parametrize("owner", ["-east", "east-", "a" * 64, "has space", ""])
+def test_owner_rejects_what_a_label_cannot_hold(owner: str) -> None:
+    with pytest.raises(ConfigError, match="--owner"):
+        resolve({"owner": owner}, env={})
