@@ -38,7 +38,8 @@ def describe(intent: MeshIntent) -> str:
         lines.append(f"ServiceEntry {obj.key}  hosts={list(spec.hosts)} ports=[{ports}]{addrs}")
         for ep in spec.endpoints:
             eports = ",".join(f"{k}:{v}" for k, v in ep.ports)
-            lines.append(f"    endpoint {ep.address} ports={{{eports}}} weight={ep.weight or 1}")
+            weight = ep.weight or "default"
+            lines.append(f"    endpoint {ep.address} ports={{{eports}}} weight={weight}")
     wes = list(intent.of_kind(Kind.WORKLOAD_ENTRY))
     if wes:
         lines.append(f"WorkloadEntries: {', '.join(o.name for o in wes)}")
@@ -51,6 +52,13 @@ async def _print_intents(agent: Agent, out: TextIO, once: bool) -> None:
     seen = 0
     while True:
         seen, intent = await agent.intents.wait_newer(seen)
+        catalog = agent.catalogs.get()
+        if catalog is not None:
+            print(f"== catalog {catalog.version}: {len(catalog)} services ==", file=out)
+            for service in catalog:
+                eps = ", ".join(f"{e.protocol}://{e.address}:{e.port} w={e.weight}"
+                                for e in service.endpoints)  # fmt: skip
+                print(f"{service.id.key}: {eps}", file=out)
         print(describe(intent), file=out, flush=True)
         if once:
             agent.stop()

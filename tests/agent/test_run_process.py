@@ -248,3 +248,18 @@ def test_unusable_kubeconfig_is_reported_while_xds_keeps_serving(
         assert mcp_service_entries(a.xds)
         assert a.proc.poll() is None
         assert a.stop() == 0, a.tail()
+
+
+def test_demo_once_publishes_the_sample_providers(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "dubbomesh", "demo", "--once", "--output-dir", str(tmp_path),
+         "--http-listen", f"127.0.0.1:{free_port()}", "--xds-listen", f"127.0.0.1:{free_port()}"],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    text = out.stdout
+    assert "g1/org.apache.dubbo.demo.DemoService:1.0.0: dubbo://127.0.0.2:20881" in text
+    assert "127.0.0.3" not in text.split("== catalog", 1)[1], "the override disables .3"
+    assert "org.apache.dubbo.demo.AppService: tri://127.0.0.4:50052" in text
+    assert "hosts=['org.apache.dubbo.demo.greetingservice.dubbo']" in text
+    assert list(tmp_path.glob("serviceentry-*.yaml"))
