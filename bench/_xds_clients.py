@@ -32,8 +32,11 @@ class Stream:
     """One ADS stream that ACKs every response at once, as Envoy and gRPC do (a SotW ACK repeats
     the whole subscription; its bytes are built from a pre-serialized names block)."""
 
-    def __init__(self, channel: grpc.aio.Channel, delta: bool, names: list[str]) -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel, delta: bool, names: list[str], *, ack: bool = True
+    ) -> None:
         self.delta = delta
+        self.ack = ack
         self.block = discovery_pb2.DiscoveryRequest(resource_names=names).SerializeToString()
         self.queue: asyncio.Queue[bytes] = asyncio.Queue()
         self.got: list[bytes] = []
@@ -50,7 +53,8 @@ class Stream:
             if msg is grpc.aio.EOF:
                 return
             self.got.append(msg)
-            self.queue.put_nowait(self._ack(msg))
+            if self.ack:
+                self.queue.put_nowait(self._ack(msg))
 
     def _ack(self, raw: bytes) -> bytes:
         if self.delta:

@@ -36,6 +36,7 @@ import grpc
 from envoy.service.discovery.v3 import discovery_pb2
 from google.protobuf import any_pb2
 
+from bench._xds_clients import Stream
 from bench._xds_floor import CLIENTS, floor_samples
 from dubbomesh.aio.gcpolicy import GcPolicy
 from dubbomesh.aio.latest import LatestValue
@@ -55,8 +56,6 @@ from dubbomesh.xds.types import CLUSTER
 from dubbomesh.xds.wire import sotw_response
 
 ROOT = Path(__file__).resolve().parents[1]
-SOTW = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources"
-DELTA = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
 
 
 def _service(i: int, variant: int = 0) -> MeshObject:
@@ -104,29 +103,6 @@ class _Clock(NullObserver):
         self.enough.clear()
         if len(self.pushes) < count:
             await asyncio.wait_for(self.enough.wait(), 120)
-
-
-class _Stream:
-    def __init__(self, channel: grpc.aio.Channel, delta: bool) -> None:
-        self.delta = delta
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
-        self.got: list[bytes] = []
-        self.call = channel.stream_stream(DELTA if delta else SOTW)(self._requests())
-        self.task = asyncio.ensure_future(self._read())
-
-    async def _requests(self) -> Any:
-        while True:
-            yield await self.queue.get()
-
-    async def _read(self) -> None:
-        while True:
-            msg = await self.call.read()
-            if msg is grpc.aio.EOF:
-                return
-            self.got.append(msg)
-
-    def send(self, msg: Any) -> None:
-        self.queue.put_nowait(msg.SerializeToString())
 
 
 async def _until(predicate: Any, what: str, deadline: float = 600) -> None:
@@ -200,7 +176,7 @@ async def _latency(services: int, streams: int, changes: int) -> dict[str, float
     channels = [grpc.aio.insecure_channel(server.addresses[0]) for _ in range(4)]
     gc.collect()
     rss_streams_before = _rss()
-    idle = [_Stream(channels[k % 4], delta=True) for k in range(streams)]
+    idle = [Stream(channels[k % 4], True, [], ack=False) for k in range(streams)]
     for k, s in enumerate(idle):
         s.send(
             discovery_pb2.DeltaDiscoveryRequest(
