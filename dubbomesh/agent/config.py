@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -266,13 +266,3 @@ def validate(c: AgentConfig) -> None:
 def option_fields_match() -> bool:
     """True when every option has a typed field (checked by a unit test)."""
     return {f.name for f in fields(AgentConfig)} == {o.attr for o in OPTIONS}
-
-
-def flags_given(namespace: Any, argv: Sequence[str]) -> dict[str, Any]:
-    """The options actually present on the command line (argparse defaults are None)."""
-    del argv
-    return {
-        o.name: getattr(namespace, o.attr)
-        for o in OPTIONS
-        if getattr(namespace, o.attr) is not None
-    }
