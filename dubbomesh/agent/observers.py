@@ -98,7 +98,7 @@ class PipelineMetrics:
         self.m.catalog_events.inc(events)
         self.m.catalog_services.set(len(catalog))
         self.m.catalog_endpoints.set(catalog.endpoint_count)
-        problems: dict[str, int] = self.builder.stats.problems
+        problems = self.builder.problem_counts  # stats would walk every service
         for reason, count in problems.items():
             delta = count - self._problems.get(reason, 0)
             if delta > 0:

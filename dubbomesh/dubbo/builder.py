@@ -418,6 +418,11 @@ class CatalogBuilder:
         return self._log.recent()
 
     @property
+    def problem_counts(self) -> dict[str, int]:
+        """Problems by reason code so far (monotonic; cheap, unlike :attr:`stats`)."""
+        return dict(self._log.counts)
+
+    @property
     def stats(self) -> BuildStats:
         return BuildStats(
             events=self._events,
@@ -427,7 +432,7 @@ class CatalogBuilder:
             endpoints=sum(len(s.endpoints) for s in self._services.values()),
             provider_nodes=sum(len(d) for d in self._dirs.values()),
             instances=self._apps.instance_count,
-            problems=dict(self._log.counts),
+            problems=self.problem_counts,
         )
 
     def rules_for(self, ep: Endpoint) -> tuple[OverrideRule, ...]:
