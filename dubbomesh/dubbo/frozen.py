@@ -33,7 +33,7 @@ def quick_init(cls: type[T]) -> type[T]:
         raise TypeError(f"quick_init needs a frozen dataclass with slots, not {cls.__name__}")
     if hasattr(cls, "__post_init__"):
         raise TypeError(f"quick_init cannot run {cls.__name__}.__post_init__")
-    fields = dataclasses.fields(cls)
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     every = cls.__dataclass_fields__  # type: ignore[attr-defined]
     if len(fields) != len(every) or any(not f.init or f.kw_only is True for f in fields):
         raise TypeError(
@@ -59,6 +59,6 @@ def quick_init(cls: type[T]) -> type[T]:
     exec(source, names)  # generated from field names only, as dataclasses itself does
     init = names["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__  # type: ignore[misc]
-    cls.__init__ = init  # type: ignore[misc]
+    init.__doc__ = cls.__init__.__doc__
+    cls.__init__ = init  # type: ignore[method-assign]
     return cls
