@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
+from dubbomesh.dubbo.frozen import quick_init
 from dubbomesh.dubbo.model import ServiceId
 from dubbomesh.dubbo.protocols import ENDPOINT_PROTOCOLS, NON_ENDPOINT_PROTOCOLS
 from dubbomesh.dubbo.urlcodec import (
@@ -70,6 +71,7 @@ _ENDPOINTS = frozenset(ENDPOINT_PROTOCOLS)
 _INT = re.compile(r"[+-]?[0-9]{1,10}")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DubboUrl:
     """A parsed Dubbo URL, as Java's ``URL.valueOf`` keeps it."""
@@ -235,6 +237,7 @@ def _host_kind(address: str) -> str:
 # ------------------------------------------------------------------ public decode API
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Decoded:
     """The outcome of decoding one input: a URL (or None) plus warnings, or an error."""
