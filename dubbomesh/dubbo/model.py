@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from dubbomesh.dubbo.frozen import quick_init
+
 VOLATILE_PARAMS = frozenset({"timestamp", "pid"})
 """Params that change on every provider restart and must never cause a rewrite downstream."""
 
@@ -146,6 +148,7 @@ class Source(StrEnum):
     """Dubbo 3 application-level discovery, ``/services/<app>/<instance>``."""
 
 
+@quick_init  # one per provider node: construction is on the initial sync's hot path
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """One provider address serving one service over one protocol, overrides already applied."""
@@ -197,14 +200,18 @@ def service_hash(sid: ServiceId, eps: tuple[Endpoint, ...]) -> str:
     once and endpoints refer to it by index (first appearance), which depends on content only."""
     index: dict[tuple[tuple[str, str], ...], int] = {}
     rows = []
+    last: object = None
+    n = 0
     for e in eps:
-        n = index.setdefault(e.params, len(index))
-        rows.append(
-            (e.protocol, e.address, e.port, e.weight, e.application, e.registry, e.source.value, n)
-        )
+        params = e.params
+        if params is not last:  # a shared tuple: skip re-hashing its pairs
+            last, n = params, index.setdefault(params, len(index))
+        source = e.source._value_  # the plain value, without the enum property's call
+        rows.append((e.protocol, e.address, e.port, e.weight, e.application, e.registry, source, n))
     return tuple_hash((sid.interface, sid.group, sid.version, tuple(rows), tuple(index)))
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Service:
     """A service and every endpoint serving it, sorted by identity."""
@@ -220,6 +227,14 @@ class Service:
         unique: dict[tuple[str, str, int, str], Endpoint] = {}
         for ep in endpoints:
             unique[ep.identity] = ep
+        return cls.from_unique(sid, unique)
+
+    @classmethod
+    def from_unique(
+        cls, sid: ServiceId, unique: Mapping[tuple[str, str, int, str], Endpoint]
+    ) -> Service:
+        """:meth:`create` for endpoints already keyed by their :attr:`Endpoint.identity` (the
+        builder deduplicates while it applies overrides: no second pass)."""
         eps = tuple(unique[k] for k in sorted(unique))
         return cls(sid, eps, service_hash(sid, eps))
 
