@@ -376,6 +376,8 @@ class CatalogBuilder:
             wanted.include_applications or wanted.exclude_applications
         )
         ruled = self._ruled
+        last_params: object = None  # endpoints of a service mostly share one params tuple
+        last_disabled = False
         for src in self._sources.get(sid, ()):
             if len(src) == 3:
                 eps: Iterable[Endpoint] = [
@@ -392,15 +394,17 @@ class CatalogBuilder:
                     final = self._override(ep)
                     if final is None:
                         continue
-                elif provider_disabled(ep.params):
-                    continue
                 else:
+                    if ep.params is not last_params:
+                        last_params, last_disabled = ep.params, provider_disabled(ep.params)
+                    if last_disabled:
+                        continue
                     final = ep
                 identity = final.identity
                 prior = best.get(identity)
                 if prior is None or _preference(final) < _preference(prior):
                     best[identity] = final
-        return Service.create(sid, best.values())
+        return Service.from_unique(sid, best)
 
     def _override(self, ep: Endpoint) -> Endpoint | None:
         app_name, service_name = rule_names_for(ep)
