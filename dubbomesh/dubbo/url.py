@@ -32,6 +32,7 @@ from dubbomesh.dubbo.frozen import quick_init
 from dubbomesh.dubbo.model import ServiceId
 from dubbomesh.dubbo.protocols import ENDPOINT_PROTOCOLS, NON_ENDPOINT_PROTOCOLS
 from dubbomesh.dubbo.urlcodec import (
+    CANONICAL_BODY,
     DOUBLE_DECODED_KEYS,
     W_UTF8,
     Body,
@@ -41,6 +42,7 @@ from dubbomesh.dubbo.urlcodec import (
     encode_component,
     parse_decoded,
     parse_node_fast,
+    parse_query_fast,
 )
 
 __all__ = [
@@ -69,6 +71,7 @@ DEFAULT_WEIGHT = 100
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 _ENDPOINTS = frozenset(ENDPOINT_PROTOCOLS)
 _INT = re.compile(r"[+-]?[0-9]{1,10}")
+_CANONICAL = CANONICAL_BODY.match
 
 
 @quick_init
@@ -351,6 +354,35 @@ def decode_node(name: str, *, directory: str | None = None) -> Decoded:
     whose interface differs gets an ``interface-mismatch`` warning.
     """
     text, warnings = (name, []) if name.isascii() else _sanitized(name)
+    body = _CANONICAL(text)
+    if body is None:
+        return _decode_node_fast(name, text, warnings, directory)
+    params = parse_query_fast(text[body.end() :], warnings)
+    if params is None:
+        return _decode_node_general(name, directory)
+    protocol, host, port_text, path = body.groups()
+    port = int(port_text) if port_text else 0
+    url = DubboUrl(protocol, "", "", host, port, path, MappingProxyType(params))
+    # What _check decides, for the plain host CANONICAL_BODY allows (no ':', '[', '%'; not
+    # empty): anything unusual goes there, for the very same warnings.
+    if (directory is None or directory == (params.get("interface") or path)) and (
+        protocol in NON_ENDPOINT_PROTOCOLS
+        or (
+            protocol in _ENDPOINTS
+            and 0 < port <= 65535
+            and host[:4] != "127."
+            and host != "0.0.0.0"
+            and (len(host) != 9 or host.lower() != "localhost")
+        )
+    ):
+        return Decoded(name, url, tuple(warnings) if warnings else (), None)
+    return _check(name, url, warnings, directory)
+
+
+def _decode_node_fast(
+    name: str, text: str, warnings: list[DecodeWarning], directory: str | None
+) -> Decoded:
+    """Names whose body is not canonical (IPv6, user info, escapes...): split first all the same."""
     try:
         fast = parse_node_fast(text, warnings)
     except UrlError:

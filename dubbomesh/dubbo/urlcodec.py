@@ -231,6 +231,14 @@ def parse_decoded(text: str, warnings: list[DecodeWarning]) -> tuple[Body, dict[
     return parsed, finish_params(params, "default." in query, "%" in query, "+" in query, warnings)
 
 
+CANONICAL_BODY = re.compile(
+    r"([A-Za-z0-9]+)%3A%2F%2F([A-Za-z0-9._-]+)(?:%3A([0-9]{1,5}))?%2F([A-Za-z0-9._*-]*)%3F"
+)
+"""The still-encoded ``proto://host[:port]/path?`` of nearly every real name, in one C call:
+groups protocol, host, port (None when absent) and path, all free of escapes. What it matches,
+:func:`parse_body` would read the same way; anything else takes :func:`parse_node_fast`."""
+
+
 def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dict[str, str]] | None:
     """Parse a canonical Java/dubbo-go node name without decoding it as a whole, or return None
     (then the caller takes the general path, which gives the same result for canonical names).
@@ -240,17 +248,37 @@ def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dic
     can never start a structural match, so it stays inside a piece, where it is caught.
     """
     q = name.find("%3F")
-    if q < 0 or "=" in name or "&" in name or "?" in name or ";" in name or "%3B" in name:
+    if q < 0:
         return None
-    body = name[:q].replace("%3A", ":").replace("%2F", "/")
+    body = name[:q]
+    if "=" in body or "&" in body or "?" in body or ";" in body or "%3B" in body:
+        return None
+    body = body.replace("%3A", ":").replace("%2F", "/")
     if "%" in body or "+" in body:
         if _NOT_UPPER_ESCAPE.search(body) is not None:
             return None
         body, found = _decode_valid(body, ())
         warnings.extend(w for w in found if w not in warnings)
-    query = name[q + 3 :]
-    if "%2C" in query:
-        query = query.replace("%2C", ",")
+    params = parse_query_fast(name[q + 3 :], warnings)
+    if params is None:
+        return None
+    parsed = _simple_body(body)
+    if parsed is None:
+        try:
+            parsed = parse_body(body, body)
+        except UrlError:
+            return None  # the general path reports it, with the whole URL in the message
+    return parsed, params
+
+
+def parse_query_fast(query: str, warnings: list[DecodeWarning]) -> dict[str, str] | None:
+    """The params of a node name's still-encoded query (after its first ``%3F``), or None when
+    the general path must read the whole name (a literal delimiter, a bare key, an odd escape).
+    """
+    # A literal '?' is plain text after the first one; '=', '&', ';' and '%3B' are delimiters.
+    if "=" in query or "&" in query or ";" in query or "%3B" in query:
+        return None
+    query = query.replace("%2C", ",")  # the commas of "methods": cheaper than looking first
     parts = query.split("%26")
     params: dict[str, str] = {}
     for part in parts:  # the hottest loop: a plain loop beats dict(map(...))
@@ -261,30 +289,28 @@ def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dic
     if "" in params:  # "=v": likewise
         return None
     # Every part has a '=', so every '%' beyond the n-1 '&' and n '=' is in a key or value (a
-    # malformed or lower-case one included): check those.
-    if "+" in query or query.count("%") != 2 * len(parts) - 1:
-        for key, value in params.items():
-            if "%" in key or "+" in key:
+    # malformed or lower-case one included). None at all (the usual case): no value needs
+    # decoding and none can hold a '%' or '+' for finish_params to look at.
+    if "+" not in query and query.count("%") == 2 * len(parts) - 1:
+        if "default." in query:
+            finish_params(params, True, False, False, warnings)
+        return params
+    for key, value in params.items():
+        if "%" in key or "+" in key:
+            return None
+        if "%" in value or "+" in value:
+            if _NOT_UPPER_ESCAPE.search(value) is not None:
                 return None
-            if "%" in value or "+" in value:
-                if _NOT_UPPER_ESCAPE.search(value) is not None:
-                    return None
-                decoded = _decode_ascii(value)
-                if decoded is None:
-                    decoded, found = _decode_valid(value, ())
-                    if found and W_UTF8 not in warnings:
-                        warnings.append(W_UTF8)
-                params[key] = decoded
-    parsed = _simple_body(body)
-    if parsed is None:
-        try:
-            parsed = parse_body(body, body)
-        except UrlError:
-            return None  # the general path reports it, with the whole URL in the message
+            decoded = _decode_ascii(value)
+            if decoded is None:
+                decoded, found = _decode_valid(value, ())
+                if found and W_UTF8 not in warnings:
+                    warnings.append(W_UTF8)
+            params[key] = decoded
     has_default, has_percent, has_plus = "default." in query, "%25" in query, "%2B" in query
     if has_default or has_percent or has_plus:  # '%25'/'%2B' are what decode to '%'/'+'
         finish_params(params, has_default, has_percent, has_plus, warnings)
-    return parsed, params
+    return params
 
 
 def _simple_body(body: str) -> Body | None:

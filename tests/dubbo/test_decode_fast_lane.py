@@ -1,0 +1,84 @@
+"""The decoder's fast lane (canonical body regex, inline routability) against the reference path.
+
+``decode_node`` decides routability and directory agreement inline for names whose body matches
+``CANONICAL_BODY`` and hands anything unusual to the general checks. These tests pin that the
+shortcut changes nothing: the whole ``Decoded`` (URL, warning codes AND texts, their order, error)
+equals the reference path's, on exactly the hosts, ports and protocols where a shortcut could slip.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dubbomesh.dubbo import url as url_module
+from dubbomesh.dubbo.url import decode_node, encode_component
+from dubbomesh.dubbo.urlcodec import CANONICAL_BODY
+
+PROTOCOLS = ["dubbo", "tri", "consumer", "override", "condition", "weird", "Dubbo", "x1"]
+HOSTS = [
+    "10.0.0.1", "a-b.example", "x_y", "127.0.0.1", "127.1.2.3", "127", "1270.0.0.1", "0.0.0.0",
+    "00.0.0.0", "0.0.0.00", "localhost", "LocalHost", "LOCALHOST", "localhost.", "localhos", "-",
+    ".", "1.2.3.4.",
+]  # fmt: skip
+PORTS = ["", ":0", ":1", ":080", ":00000", ":65535", ":65536", ":99999"]
+DIRECTORIES = [None, "com.acme.Foo", "com.acme.Bar", "com.acme.Foo%2B"]
+
+
+def _same(name: str, directory: str | None) -> None:
+    fast = decode_node(name, directory=directory)
+    reference = url_module._decode_node_general(name, directory)
+    assert fast == reference
+    assert fast.warnings == reference.warnings  # texts and order too, not just codes
+
+
+def test_canonical_bodies_agree_with_the_reference_path() -> None:
+    seen_codes: set[str] = set()
+    for protocol in PROTOCOLS:
+        for host in HOSTS:
+            for port in PORTS:
+                url = f"{protocol}://{host}{port}/com.acme.Foo?interface=com.acme.Foo&side=x"
+                name = encode_component(url)
+                assert CANONICAL_BODY.match(name), name  # the lane under test is the one taken
+                for directory in DIRECTORIES:
+                    _same(name, directory)
+                    decoded = decode_node(name, directory=directory)
+                    seen_codes.update(w.code for w in decoded.warnings)
+    assert seen_codes == {
+        "loopback-host", "unroutable-host", "unknown-protocol", "interface-mismatch",
+    }  # fmt: skip
+
+
+def test_inline_routability_matches_java_rules() -> None:
+    def codes(url: str) -> list[str]:
+        return [w.code for w in decode_node(encode_component(url)).warnings]
+
+    assert codes("dubbo://10.0.0.1:20880/a.B?x=1") == []
+    assert codes("dubbo://LocalHost:20880/a.B?x=1") == ["loopback-host"]
+    assert codes("dubbo://127.9.9.9:20880/a.B?x=1") == ["loopback-host"]
+    assert codes("dubbo://0.0.0.0:20880/a.B?x=1") == ["unroutable-host"]
+    assert codes("dubbo://10.0.0.1:65536/a.B?x=1") == ["unroutable-host"]
+    assert codes("dubbo://10.0.0.1/a.B?x=1") == ["unroutable-host"]
+    assert codes("override://0.0.0.0/a.B?x=1") == []  # "all hosts" on an override
+    assert codes("tri://1270.0.0.1:50051/a.B?x=1") == []
+
+
+_PARTS = st.sampled_from(
+    ["a=1", "b=", "k==v", "default.a=2", "default.c=3", "c=%3D", "m=x,y", "n=a b", "rule=x%3Dy",
+     "w=中", "v=%C3", "p=q%2Br", "e=%7E", "q=what?", "interface=com.acme.Foo", "interface="]
+)  # fmt: skip
+
+
+@settings(deadline=None)
+@given(
+    st.sampled_from(PROTOCOLS),
+    st.sampled_from(HOSTS),
+    st.sampled_from(PORTS),
+    st.lists(_PARTS, min_size=1, max_size=8),
+    st.sampled_from(DIRECTORIES),
+)
+def test_canonical_bodies_with_odd_queries_agree(
+    protocol: str, host: str, port: str, parts: list[str], directory: str | None
+) -> None:
+    name = encode_component(f"{protocol}://{host}{port}/com.acme.Foo?" + "&".join(parts))
+    _same(name, directory)
