@@ -8,6 +8,8 @@ Why this module exists: two costs of the stock handler sit on our hot paths.
   thread's time during a 20,000-directory listing, itself the bottleneck of the first sync.
   ``poll`` has no descriptor limit either (the reason kazoo left ``select.select``) and needs one
   system call. Results follow kazoo's ``selector_select`` exactly.
+- kazoo's async results allocate a Condition each; ours do only when somebody blocks
+  (:mod:`dubbomesh.zk.result`).
 - Every watch notification and every completion callback is handed to a kazoo worker thread
   before it reaches our inbox: one extra thread hop (and its scheduling delay) on the way from a
   znode change to the catalog. Callbacks wrapped in :class:`Inline` (they only enqueue: never block,
@@ -17,42 +19,89 @@ Why this module exists: two costs of the stock handler sit on our hot paths.
 
 from __future__ import annotations
 
-import functools
-import logging
 import select
-from collections.abc import Callable
+import socket
 from typing import Any
 
-from kazoo.handlers.threading import AsyncResult, SequentialThreadingHandler
+from kazoo.handlers.threading import SequentialThreadingHandler
 from kazoo.handlers.utils import fileobj_to_fd
 
-_LOG = logging.getLogger("dubbomesh.zk.kazoo")
+from dubbomesh.zk.result import Inline, LazyAsyncResult
+
+__all__ = ["Inline", "LazyAsyncResult", "PollHandler", "poll_select"]
 
 _READ = select.POLLIN
 _WRITE = select.POLLOUT
+_SOCKET = socket.socket
+
+
+def _fd(fileobj: Any) -> int:
+    # kazoo's fileobj_to_fd without its function call for the usual plain socket
+    if type(fileobj) is _SOCKET:
+        fd: int = fileobj.fileno()
+        if fd >= 0:
+            return fd
+    return int(fileobj_to_fd(fileobj))
 
 
 def poll_select(
     rlist: list[Any], wlist: list[Any], xlist: list[Any], timeout: float | None = None
 ) -> tuple[list[Any], list[Any], list[Any]]:
     """``select.select``'s interface over one ``poll`` call (``xlist`` is ignored, as kazoo's
-    own replacement ignores it)."""
-    if timeout is not None:
-        if not isinstance(timeout, (int, float)):
-            raise TypeError("timeout must be a number")
-        if timeout < 0:
-            raise ValueError("timeout must be non-negative")
+    own replacement ignores it).
+
+    kazoo asks for one of three things, about five times per request answered: the socket
+    readable, the socket writable, or the socket or its wake-up pipe readable. Those take a
+    short path (one kind of readiness, so any event reported for a descriptor means "ready":
+    error and hang-up flags count as both, as in selectors); mixed sets take the general one.
+    """
+    if timeout is None:
+        ms = None
+    elif not isinstance(timeout, (int, float)):
+        raise TypeError("timeout must be a number")
+    elif timeout < 0:
+        raise ValueError("timeout must be non-negative")
+    else:
+        ms = timeout * 1000
+    if wlist:
+        if rlist:
+            return _poll_mixed(rlist, wlist, ms)
+        objs, mask = wlist, _WRITE
+    else:
+        objs, mask = rlist, _READ
+    poller = select.poll()
+    if len(objs) == 1:
+        poller.register(_fd(objs[0]), mask)
+        if not poller.poll(ms):
+            return [], [], []
+        ready = list(objs)
+    else:
+        fds = []
+        for fileobj in objs:
+            fd = _fd(fileobj)
+            poller.register(fd, mask)
+            fds.append(fd)
+        got = {fd for fd, _ in poller.poll(ms)}
+        if not got:
+            return [], [], []
+        ready = [f for f, fd in zip(objs, fds, strict=True) if fd in got]
+    return (ready, [], []) if mask == _READ else ([], ready, [])
+
+
+def _poll_mixed(
+    rlist: list[Any], wlist: list[Any], ms: float | None
+) -> tuple[list[Any], list[Any], list[Any]]:
     wanted: dict[int, int] = {}
     objects: dict[int, list[Any]] = {}
     for mask, fileobjs in ((_READ, rlist), (_WRITE, wlist)):
         for fileobj in fileobjs:
-            fd = fileobj_to_fd(fileobj)
+            fd = _fd(fileobj)
             wanted[fd] = wanted.get(fd, 0) | mask
             objects.setdefault(fd, []).append(fileobj)
     poller = select.poll()
     for fd, mask in wanted.items():
         poller.register(fd, mask)
-    ready = poller.poll(None if timeout is None else timeout * 1000)
+    ready = poller.poll(ms)
     readable: list[Any] = []
     writable: list[Any] = []
     for fd, got in ready:
@@ -66,41 +115,16 @@ def poll_select(
     return readable, writable, []
 
 
-class Inline:
-    """A callback that may run on kazoo's connection thread: it must only enqueue."""
-
-    __slots__ = ("fn",)
-
-    def __init__(self, fn: Callable[..., None]) -> None:
-        self.fn = fn
-
-    def __call__(self, *args: Any) -> None:
-        try:
-            self.fn(*args)
-        except Exception:  # never let a callback kill kazoo's connection thread
-            _LOG.exception("inline kazoo callback failed")
-
-
-class _AsyncResult(AsyncResult):  # type: ignore[misc]
-    def _do_callbacks(self) -> None:
-        for callback in self._callbacks:
-            if isinstance(callback, Inline) or not self._handler.running:
-                callback(self)
-            else:
-                self._handler.completion_queue.put(functools.partial(callback, self))
-
-
 class PollHandler(SequentialThreadingHandler):  # type: ignore[misc]
     """kazoo's sequential threading handler, selecting with :func:`poll_select` and running
     :class:`Inline` callbacks without a thread hop."""
 
     name = "dubbomesh_poll_threading"
 
-    def select(self, *args: Any, **kwargs: Any) -> tuple[list[Any], list[Any], list[Any]]:
-        return poll_select(*args, **kwargs)
+    select = staticmethod(poll_select)
 
-    def async_result(self) -> AsyncResult:
-        return _AsyncResult(self)
+    def async_result(self) -> LazyAsyncResult:
+        return LazyAsyncResult(self)
 
     def dispatch_callback(self, callback: Any) -> None:
         if isinstance(callback.func, Inline):

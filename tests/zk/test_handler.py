@@ -31,6 +31,36 @@ def test_readiness_matches_kazoo() -> None:
         a.close()
 
 
+def test_short_paths_match_kazoo_as_sets() -> None:
+    # kazoo asks for "readable" or "writable" on one or two sockets: the short paths
+    a, b = socket.socketpair()
+    c, d = socket.socketpair()
+    try:
+
+        def same(rlist: list[socket.socket], wlist: list[socket.socket]) -> None:
+            ours = poll_select(rlist, wlist, [], 0)
+            theirs = selector_select(rlist, wlist, [], 0)
+            assert [set(x) for x in ours] == [set(x) for x in theirs]
+
+        same([a, c], [])
+        same([], [a, c])
+        b.send(b"x")
+        same([a, c], [])
+        same([c, a], [])
+        d.send(b"y")
+        same([a, c], [])
+        assert poll_select([a, a], [], [], 0) == ([a, a], [], [])  # as listed, twice
+        assert poll_select([a.fileno()], [], [], 0) == ([a.fileno()], [], [])  # plain fds too
+        closed = socket.socket()
+        closed.close()
+        for bad in (object(), closed):
+            with pytest.raises(TypeError):  # as kazoo's fileobj_to_fd says it
+                poll_select([bad], [], [], 0)
+    finally:
+        for s in (a, b, c, d):
+            s.close()
+
+
 def test_nothing_ready_before_the_timeout() -> None:
     a, b = socket.socketpair()
     try:
