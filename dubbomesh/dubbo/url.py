@@ -360,16 +360,19 @@ def decode_node(name: str, *, directory: str | None = None) -> Decoded:
     params = parse_query_fast(text[body.end() :], warnings)
     if params is None:
         return _decode_node_general(name, directory)
-    protocol, host, port_text, path = body.groups()
+    protocol, host, ipv6, port_text, path = body.groups()
     port = int(port_text) if port_text else 0
+    if host is None:
+        host = f"[{ipv6.replace('%3A', ':')}]"
     url = DubboUrl(protocol, "", "", host, port, path, MappingProxyType(params))
-    # What _check decides, for the plain host CANONICAL_BODY allows (no ':', '[', '%'; not
-    # empty): anything unusual goes there, for the very same warnings.
+    # What _check decides, for a plain host (no ':', '[' or '%'; not empty): anything unusual,
+    # IPv6 included, goes there, for the very same warnings.
     if (directory is None or directory == (params.get("interface") or path)) and (
         protocol in NON_ENDPOINT_PROTOCOLS
         or (
             protocol in _ENDPOINTS
             and 0 < port <= 65535
+            and ipv6 is None
             and host[:4] != "127."
             and host != "0.0.0.0"
             and (len(host) != 9 or host.lower() != "localhost")

@@ -62,8 +62,9 @@ _COMMON = (
     *(("%5B", "["), ("%5D", "]"), ("%40", "@"), ("%2B", "+"), ("%24", "$")),
 )
 _SPLIT_EQ = methodcaller("split", "=", 1)
-# Every upper-case escape of an ASCII character, for short values decoded piece by piece.
-_ASCII_ESCAPES = {f"{b:02X}": chr(b) for b in range(128)}
+# Every upper-case escape, as the Latin-1 character of its byte, for short ASCII values decoded
+# piece by piece (the bytes then go through UTF-8 when any is beyond ASCII).
+_BYTE_ESCAPES = {f"{b:02X}": chr(b) for b in range(256)}
 
 
 def decode_component(text: str) -> tuple[str, tuple[DecodeWarning, ...]]:
@@ -100,16 +101,28 @@ def _decode_valid(
         return data.decode("utf-8", "replace"), (*warnings, W_UTF8)
 
 
-def _decode_ascii(text: str) -> str | None:
-    """Decode a short value whose escapes are all upper-case ASCII ones; None otherwise."""
+def _decode_escapes(text: str, warnings: list[DecodeWarning]) -> str | None:
+    """Decode a short ASCII value whose escapes are all upper-case (as :func:`_decode_valid`
+    would, adding ``invalid-utf8`` to ``warnings`` once); None for anything else."""
+    if not text.isascii():
+        return None
     pieces = (text.replace("+", " ") if "+" in text else text).split("%")
     out = [pieces[0]]
     for piece in pieces[1:]:
-        char = _ASCII_ESCAPES.get(piece[:2])
+        char = _BYTE_ESCAPES.get(piece[:2])
         if char is None:
             return None
         out += (char, piece[2:])
-    return "".join(out)
+    decoded = "".join(out)
+    if decoded.isascii():
+        return decoded
+    data = decoded.encode("latin-1")  # one character per byte, by construction
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        if W_UTF8 not in warnings:
+            warnings.append(W_UTF8)
+        return data.decode("utf-8", "replace")
 
 
 def encode_component(text: str) -> str:
@@ -232,11 +245,13 @@ def parse_decoded(text: str, warnings: list[DecodeWarning]) -> tuple[Body, dict[
 
 
 CANONICAL_BODY = re.compile(
-    r"([A-Za-z0-9]+)%3A%2F%2F([A-Za-z0-9._-]+)(?:%3A([0-9]{1,5}))?%2F([A-Za-z0-9._*-]*)%3F"
+    r"([A-Za-z0-9]+)%3A%2F%2F(?:([A-Za-z0-9._-]+)|%5B([0-9A-Fa-f.]*(?:%3A[0-9A-Fa-f.]*)+)%5D)"
+    r"(?:%3A([0-9]{1,5}))?%2F([A-Za-z0-9._*-]*)%3F"
 )
 """The still-encoded ``proto://host[:port]/path?`` of nearly every real name, in one C call:
-groups protocol, host, port (None when absent) and path, all free of escapes. What it matches,
-:func:`parse_body` would read the same way; anything else takes :func:`parse_node_fast`."""
+groups protocol, plain host (or None), the inside of a bracketed IPv6 host (still with ``%3A``;
+or None), port (or None) and path, all free of other escapes. What it matches, :func:`parse_body`
+would read the same way; anything else takes :func:`parse_node_fast`."""
 
 
 def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dict[str, str]] | None:
@@ -299,10 +314,10 @@ def parse_query_fast(query: str, warnings: list[DecodeWarning]) -> dict[str, str
         if "%" in key or "+" in key:
             return None
         if "%" in value or "+" in value:
-            if _NOT_UPPER_ESCAPE.search(value) is not None:
-                return None
-            decoded = _decode_ascii(value)
-            if decoded is None:
+            decoded = _decode_escapes(value, warnings)
+            if decoded is None:  # not ASCII, or an escape that is not upper-case
+                if _NOT_UPPER_ESCAPE.search(value) is not None:
+                    return None
                 decoded, found = _decode_valid(value, ())
                 if found and W_UTF8 not in warnings:
                     warnings.append(W_UTF8)
