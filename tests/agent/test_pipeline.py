@@ -57,13 +57,16 @@ async def test_nothing_published_before_complete_listing() -> None:
     out: LatestValue[Catalog] = LatestValue()
     async with anyio.create_task_group() as tg:
         tg.start_soon(run_catalog, receive, builder, out, Debounce(0, 0), Clock())
-        send.send_nowait(ev("a", "x"))
-        await anyio.wait_all_tasks_blocked()
+        for i in range(3):  # three bursts of a first listing
+            send.send_nowait(ev(f"a{i}", "x"))
+            await anyio.wait_all_tasks_blocked()
         assert out.generation == 0
+        assert builder.snapshots == 0  # an incomplete view is not even built (quadratic)
         send.send_nowait(ListingComplete("default"))
         catalog = await _wait_generation(out, 1)
         assert catalog.complete
-        assert [s.id.interface for s in catalog] == ["a"]
+        assert [s.id.interface for s in catalog] == ["a0", "a1", "a2"]
+        assert builder.snapshots == 1
         tg.cancel_scope.cancel()
 
 
