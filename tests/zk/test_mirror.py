@@ -55,6 +55,20 @@ def test_a_relist_with_the_same_content_publishes_nothing() -> None:
     assert m.take_events() == [ProvidersChanged("r", "/dubbo", "a", frozenset({"p2"}))]
 
 
+def test_a_leaf_listed_in_another_order_is_unchanged_any_other_set_is_not() -> None:
+    m = mirror()
+    listed(m, ["a"])
+    names = [f"dubbo%3A%2F%2F10.0.0.{i}%3A20880%2Fa%3Fx%3D{i}" for i in range(50)]
+    m.on_children(providers("a"), names, full=True)
+    m.complete()
+    m.on_children(providers("a"), list(reversed(names)), full=True)
+    m.on_children(providers("a"), names[25:] + names[:25], full=True)
+    assert m.take_events() == []
+    for changed in (names[:-1], [*names, "extra"], [*names[:-1], names[-1] + "x"], []):
+        m.on_children(providers("a"), changed, full=True)
+        assert m.take_events() == [ProvidersChanged("r", "/dubbo", "a", frozenset(changed))]
+
+
 def test_missing_providers_directory_is_an_empty_one() -> None:
     m = mirror()
     listed(m, ["a"])
