@@ -277,13 +277,10 @@ def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dic
     params = parse_query_fast(name[q + 3 :], warnings)
     if params is None:
         return None
-    parsed = _simple_body(body)
-    if parsed is None:
-        try:
-            parsed = parse_body(body, body)
-        except UrlError:
-            return None  # the general path reports it, with the whole URL in the message
-    return parsed, params
+    try:
+        return parse_body(body, body), params
+    except UrlError:
+        return None  # the general path reports it, with the whole URL in the message
 
 
 def parse_query_fast(query: str, warnings: list[DecodeWarning]) -> dict[str, str] | None:
@@ -326,23 +323,3 @@ def parse_query_fast(query: str, warnings: list[DecodeWarning]) -> dict[str, str
     if has_default or has_percent or has_plus:  # '%25'/'%2B' are what decode to '%'/'+'
         finish_params(params, has_default, has_percent, has_plus, warnings)
     return params
-
-
-def _simple_body(body: str) -> Body | None:
-    """``proto://host:port/path`` with an alphanumeric protocol, a dotted alphanumeric host and a
-    plain port: the shape of nearly every real name, parsed in a few C calls; else None."""
-    protocol, sep, rest = body.partition("://")
-    auth, _, path = rest.partition("/")
-    host, colon, port = auth.rpartition(":")
-    if (
-        sep
-        and colon
-        and protocol.isalnum()
-        and host.replace(".", "").isalnum()
-        and port.isascii()
-        and port.isdigit()
-        and len(port) <= 5
-        and not path.startswith("/")
-    ):
-        return protocol, "", "", host, int(port), path
-    return None
