@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import methodcaller
 from urllib.parse import quote_plus, unquote_to_bytes
+
+from dubbomesh.dubbo.frozen import quick_init
 
 DOUBLE_DECODED_KEYS = frozenset({"rule", "mock", "refer", "export", "monitor"})
 """Parameters whose values Dubbo decodes a second time (they were encoded before insertion)."""
@@ -34,6 +37,7 @@ class UrlError(ValueError):
     """
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DecodeWarning:
     """Something Java would tolerate (or silently skip) but an operator should know about."""
@@ -102,18 +106,25 @@ def _decode_valid(
 
 
 def _decode_escapes(text: str, warnings: list[DecodeWarning]) -> str | None:
-    """Decode a short ASCII value whose escapes are all upper-case (as :func:`_decode_valid`
-    would, adding ``invalid-utf8`` to ``warnings`` once); None for anything else."""
+    """Decode an ASCII value whose escapes are all upper-case (as :func:`_decode_valid` would,
+    adding ``invalid-utf8`` to ``warnings`` once); None for anything else."""
     if not text.isascii():
         return None
-    pieces = (text.replace("+", " ") if "+" in text else text).split("%")
-    out = [pieces[0]]
-    for piece in pieces[1:]:
-        char = _BYTE_ESCAPES.get(piece[:2])
-        if char is None:
+    if "+" in text:
+        text = text.replace("+", " ")
+    if text.count("%") < 4 or "\\" in text:  # a few escapes: a lookup each
+        pieces = text.split("%")
+        out = [pieces[0]]
+        for piece in pieces[1:]:
+            char = _BYTE_ESCAPES.get(piece[:2])
+            if char is None:
+                return None
+            out += (char, piece[2:])
+        decoded = "".join(out)
+    else:  # runs of them (UTF-8 text): Python's escape codec, once every '%' is known good
+        if _NOT_UPPER_ESCAPE.search(text) is not None:
             return None
-        out += (char, piece[2:])
-    decoded = "".join(out)
+        decoded = text.replace("%", "\\x").encode("ascii").decode("unicode_escape")
     if decoded.isascii():
         return decoded
     data = decoded.encode("latin-1")  # one character per byte, by construction
@@ -201,11 +212,14 @@ def finish_params(
     has_percent: bool,
     has_plus: bool,
     warnings: list[DecodeWarning],
+    percent_keys: list[str] | None = None,
 ) -> dict[str, str]:
     """``default.X`` fill-in, second decoding of the nested keys, double-encoding warning.
 
     ``has_default``/``has_percent``/``has_plus``: the DECODED query contains ``default.`` / ``%``
     / ``+`` (when it has neither ``%`` nor ``+``, no value needs a second decoding).
+    ``percent_keys``: the keys whose value holds a ``%``, when the caller already knows them
+    (ignored with ``has_default``: a fill-in can add more).
     """
     if has_default:
         for key in [k for k in params if k.startswith("default.") and len(k) > 8]:
@@ -218,17 +232,22 @@ def finish_params(
             except UrlError as exc:
                 warnings.append(DecodeWarning("malformed-nested", f"{key} kept as is: {exc}"))
     if has_percent:
+        keys = params if percent_keys is None or has_default else percent_keys
         odd = sorted(
             k
-            for k, v in params.items()
-            if "%" in v and k not in DOUBLE_DECODED_KEYS and _ESCAPE.search(v)
+            for k in keys
+            if k not in DOUBLE_DECODED_KEYS and "%" in (v := params[k]) and _ESCAPE.search(v)
         )
         if odd:
-            text = (
-                f"{', '.join(odd)}: still URL-encoded after one decode (dubbo-go double encoding?)"
-            )
-            warnings.append(DecodeWarning("encoded-value", text + "; kept as Java reads it"))
+            warnings.append(_encoded_value(", ".join(odd)))
     return params
+
+
+@lru_cache(maxsize=256)
+def _encoded_value(keys: str) -> DecodeWarning:
+    """One shared warning per key list (a dubbo-go registry repeats the same few)."""
+    text = f"{keys}: still URL-encoded after one decode (dubbo-go double encoding?)"
+    return DecodeWarning("encoded-value", text + "; kept as Java reads it")
 
 
 def parse_decoded(text: str, warnings: list[DecodeWarning]) -> tuple[Body, dict[str, str]]:
@@ -307,9 +326,12 @@ def parse_query_fast(query: str, warnings: list[DecodeWarning]) -> dict[str, str
         if "default." in query:
             finish_params(params, True, False, False, warnings)
         return params
+    keys = "".join(params)
+    if "%" in keys or "+" in keys:
+        return None
+    percent: list[str] = []  # keys whose decoded value holds a '%' (from a '%25')
+    plus = False  # some decoded value holds a '+' (from a '%2B')
     for key, value in params.items():
-        if "%" in key or "+" in key:
-            return None
         if "%" in value or "+" in value:
             decoded = _decode_escapes(value, warnings)
             if decoded is None:  # not ASCII, or an escape that is not upper-case
@@ -319,7 +341,11 @@ def parse_query_fast(query: str, warnings: list[DecodeWarning]) -> dict[str, str
                 if found and W_UTF8 not in warnings:
                     warnings.append(W_UTF8)
             params[key] = decoded
-    has_default, has_percent, has_plus = "default." in query, "%25" in query, "%2B" in query
-    if has_default or has_percent or has_plus:  # '%25'/'%2B' are what decode to '%'/'+'
-        finish_params(params, has_default, has_percent, has_plus, warnings)
+            if "%" in decoded:
+                percent.append(key)
+            if "+" in decoded:
+                plus = True
+    has_default = "default." in query
+    if has_default or percent or plus:
+        finish_params(params, has_default, bool(percent), plus, warnings, percent)
     return params

@@ -71,7 +71,8 @@ def test_inline_routability_matches_java_rules() -> None:
 
 _PARTS = st.sampled_from(
     ["a=1", "b=", "k==v", "default.a=2", "default.c=3", "c=%3D", "m=x,y", "n=a b", "rule=x%3Dy",
-     "w=中", "v=%C3", "p=q%2Br", "e=%7E", "q=what?", "interface=com.acme.Foo", "interface="]
+     "w=中", "v=%C3", "p=q%2Br", "e=%7E", "q=what?", "interface=com.acme.Foo", "interface=",
+     "u=中文 x+y", "methods=a,b", "default.u=中文", "d=a%2Cb%2Cc%2Cd"]
 )  # fmt: skip
 
 
@@ -88,3 +89,29 @@ def test_canonical_bodies_with_odd_queries_agree(
 ) -> None:
     name = encode_component(f"{protocol}://{host}{port}/com.acme.Foo?" + "&".join(parts))
     _same(name, directory)
+
+
+_BODY = "dubbo%3A%2F%2F10.0.0.1%3A20880%2Fa.B%3F"
+
+
+def test_hand_written_escapes_in_values_agree_with_the_reference_path() -> None:
+    values = [
+        "%E4%B8%AD%E6%96%87",  # UTF-8 text: many escapes in a row
+        "%C3%A9%C3%28%C3%FFx",  # not UTF-8: U+FFFD and one invalid-utf8 warning
+        "%E4%B8%AD%E6%96%87%C3",
+        "a\\%E4%B8%AD%E6%96%87",  # a literal backslash beside the escapes
+        "%5C%78%41%42%43",  # an escaped backslash-x: text, never an escape itself
+        "%e4%b8%ad%e6%96%87",  # lower case: accepted with a warning
+        "%E4%B8%AD%E6%96%8",  # malformed: an error
+        "%E4%B8+%AD%E6%96%87%2B%25",
+    ]
+    for value in values:
+        for other in ("", "%26w%3D%C3%A9%C3%A9", "%26default.k%3D%E4%B8%AD%E6%96%87"):
+            _same(f"{_BODY}v%3D{value}{other}", None)
+    decoded = decode_node(f"{_BODY}v%3D%E4%B8%AD%E6%96%87%26w%3D%C3%28%C3%A9%C3%A9")
+    assert decoded.url is not None
+    assert dict(decoded.url.params) == {"v": "中文", "w": "\ufffd(éé"}
+    assert [w.code for w in decoded.warnings] == ["invalid-utf8"]
+    decoded = decode_node(f"{_BODY}v%3D%5C%78%41%42%43%44")
+    assert decoded.url is not None
+    assert decoded.url.params["v"] == "\\xABCD"
