@@ -11,6 +11,7 @@ watcher's job, on the event loop.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,15 +24,38 @@ from dubbomesh.zk.handler import Inline
 from dubbomesh.zk.inbox import Inbox
 from dubbomesh.zk.paths import Node
 
+_LOG = logging.getLogger("dubbomesh.zk.kazoo")
 
-@dataclass(frozen=True, slots=True)
-class Done:
-    """A kazoo async result for ``node`` (``probe``: it answers the ``exists`` fallback)."""
+InboxItem = object
+"""What the inbox carries: ``Done``, kazoo ``WatchedEvent``, state strings and timer ticks."""
 
-    node: Node
-    epoch: int
-    result: Any
-    probe: bool = False
+
+class Done(Inline):
+    """A kazoo async result for ``node`` (``probe``: it answers the ``exists`` fallback).
+
+    It is its own completion callback: kazoo calls it with the result (on its connection thread,
+    being :class:`Inline`) and it only enqueues itself, one object per read instead of a closure,
+    its Inline wrapper and then this.
+    """
+
+    __slots__ = ("_inbox", "epoch", "node", "probe", "result")
+
+    def __init__(self, node: Node, epoch: int, inbox: Inbox[InboxItem], probe: bool = False):
+        self.node = node
+        self.epoch = epoch
+        self.probe = probe
+        self.result: Any = None
+        self._inbox = inbox
+
+    def __call__(self, *args: Any) -> None:
+        self.result = args[0]
+        try:
+            self._inbox.put(self)
+        except Exception:  # never let a callback kill kazoo's connection thread
+            _LOG.exception("inline kazoo callback failed")
+
+    def __repr__(self) -> str:
+        return f"Done({self.node!r}, epoch={self.epoch}, probe={self.probe})"
 
 
 @dataclass(slots=True)
@@ -41,10 +65,6 @@ class _Flight:
     epoch: int
     dirty: bool = False
     dirty_full: bool = False
-
-
-InboxItem = object
-"""What the inbox carries: ``Done``, kazoo ``WatchedEvent``, state strings and timer ticks."""
 
 
 class Lister:
@@ -103,16 +123,14 @@ class Lister:
             res = self._client.get_children_async(node.path, watch=self._watch)
         else:
             res = self._client.get_async(node.path, watch=self._watch)
-        inbox = self._inbox
-        res.rawlink(Inline(lambda r: inbox.put(Done(node, epoch, r))))
+        res.rawlink(Done(node, epoch, self._inbox))
 
     def probe(self, node: Node) -> None:
         """``node`` did not exist: leave an ``exists`` watch to learn when it appears."""
         self.reads += 1
         epoch = self._inflight[node.path].epoch
         res = self._client.exists_async(node.path, watch=self._watch)
-        inbox = self._inbox
-        res.rawlink(Inline(lambda r: inbox.put(Done(node, epoch, r, probe=True))))
+        res.rawlink(Done(node, epoch, self._inbox, probe=True))
 
     def reissue(self, node: Node) -> None:
         """Read an in-flight node again (it appeared between the read and the probe)."""

@@ -19,6 +19,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 from anyio.abc import TaskStatus
@@ -206,14 +207,14 @@ class Watcher:
         self.mirror.on_bad(node, reason)
         self._obs.bad_node(self.name, node.path, reason)
 
-    def _finish(self, node: Node, value: object, *, present: bool) -> None:
+    def _finish(self, node: Node, value: Any, *, present: bool) -> None:
         full, _ = self.lister.finish(node)
         if node.kind.lists_children:
-            names = list(value) if present else None  # type: ignore[call-overload]
+            names: list[str] | None = value if present else None  # kazoo's list, not copied
             for child in self.mirror.on_children(node, names, full=full):
                 self.lister.request(child, full)
         else:
-            data = value[0] if present else None  # type: ignore[index]
+            data = value[0] if present else None
             self.mirror.on_data(node, data if data is not None or not present else b"")
 
     # -- output -------------------------------------------------------------------------------
