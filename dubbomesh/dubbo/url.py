@@ -357,10 +357,10 @@ def decode_node(name: str, *, directory: str | None = None) -> Decoded:
     body = _CANONICAL(text)
     if body is None:
         return _decode_node_fast(name, text, warnings, directory)
-    params = parse_query_fast(text[body.end() :], warnings)
+    protocol, host, ipv6, port_text, path, query = body.groups()
+    params = parse_query_fast(query, warnings)
     if params is None:
         return _decode_node_general(name, directory)
-    protocol, host, ipv6, port_text, path = body.groups()
     port = int(port_text) if port_text else 0
     if host is None:
         host = f"[{ipv6.replace('%3A', ':')}]"
@@ -368,8 +368,7 @@ def decode_node(name: str, *, directory: str | None = None) -> Decoded:
     # What _check decides, for a plain host (no ':', '[' or '%'; not empty): anything unusual,
     # IPv6 included, goes there, for the very same warnings.
     if (directory is None or directory == (params.get("interface") or path)) and (
-        protocol in NON_ENDPOINT_PROTOCOLS
-        or (
+        (
             protocol in _ENDPOINTS
             and 0 < port <= 65535
             and ipv6 is None
@@ -377,6 +376,7 @@ def decode_node(name: str, *, directory: str | None = None) -> Decoded:
             and host != "0.0.0.0"
             and (len(host) != 9 or host.lower() != "localhost")
         )
+        or protocol in NON_ENDPOINT_PROTOCOLS
     ):
         return Decoded(name, url, tuple(warnings) if warnings else (), None)
     return _check(name, url, warnings, directory)
@@ -385,7 +385,8 @@ def decode_node(name: str, *, directory: str | None = None) -> Decoded:
 def _decode_node_fast(
     name: str, text: str, warnings: list[DecodeWarning], directory: str | None
 ) -> Decoded:
-    """Names whose body is not canonical (IPv6, user info, escapes...): split first all the same."""
+    """Names whose body is not canonical (user info, zone ids, bare IPv6, escapes...): split
+    first all the same."""
     try:
         fast = parse_node_fast(text, warnings)
     except UrlError:

@@ -265,12 +265,14 @@ def parse_decoded(text: str, warnings: list[DecodeWarning]) -> tuple[Body, dict[
 
 CANONICAL_BODY = re.compile(
     r"([A-Za-z0-9]+)%3A%2F%2F(?:([A-Za-z0-9._-]+)|%5B([0-9A-Fa-f.]*(?:%3A[0-9A-Fa-f.]*)+)%5D)"
-    r"(?:%3A([0-9]{1,5}))?%2F([A-Za-z0-9._*-]*)%3F"
+    r"(?:%3A([0-9]{1,5}))?%2F([A-Za-z0-9._*-]*)%3F(.*)",
+    re.DOTALL,
 )
 """The still-encoded ``proto://host[:port]/path?`` of nearly every real name, in one C call:
 groups protocol, plain host (or None), the inside of a bracketed IPv6 host (still with ``%3A``;
-or None), port (or None) and path, all free of other escapes. What it matches, :func:`parse_body`
-would read the same way; anything else takes :func:`parse_node_fast`."""
+or None), port (or None) and path, all free of other escapes, then the still-encoded query.
+What it matches, :func:`parse_body` would read the same way; anything else takes
+:func:`parse_node_fast`."""
 
 
 def parse_node_fast(name: str, warnings: list[DecodeWarning]) -> tuple[Body, dict[str, str]] | None:
