@@ -17,7 +17,10 @@ Contract (other modules rely on it; keep it stable):
 
 The Java grammar rules themselves live in :mod:`dubbomesh.dubbo.urlcodec`, next to the fast
 path that splits a name on its encoded delimiters before decoding the pieces (same results as
-decoding the whole name, checked by property tests). The decoder is stateless: callers may memoize.
+decoding the whole name, checked by property tests). Names of the canonical shape Java and
+dubbo-go write (``proto://host[:port]/path?...``, see ``CANONICAL_BODY``) have their body read by
+one regex and their routability decided inline; every other case keeps the general checks.
+The decoder is stateless: callers may memoize.
 """
 
 from __future__ import annotations
