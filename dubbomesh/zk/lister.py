@@ -21,7 +21,7 @@ from kazoo.client import KazooClient
 from kazoo.protocol.serialization import GetChildren, GetData
 from kazoo.protocol.states import WatchedEvent
 
-from dubbomesh.zk.handler import Inline
+from dubbomesh.zk.handler import Inline, LazyAsyncResult, PollHandler
 from dubbomesh.zk.inbox import Inbox
 from dubbomesh.zk.paths import Node
 
@@ -86,8 +86,10 @@ class Lister:
         # never stacks duplicate callbacks. Inline: it only enqueues, so kazoo may call it from
         # its connection thread (no hop through a worker thread; see dubbomesh.zk.handler).
         self._watch: Callable[[WatchedEvent], None] = Inline(inbox.put)
-        self._direct = getattr(client, "chroot", None) == "" and callable(
-            getattr(client, "_call", None)
+        self._direct = (
+            getattr(client, "chroot", None) == ""
+            and callable(getattr(client, "_call", None))
+            and isinstance(getattr(client, "handler", None), PollHandler)
         )
         """Reads may skip kazoo's argument checks and path normalisation (see _issue)."""
 
@@ -129,11 +131,13 @@ class Lister:
             # What get_children_async / get_async do once their checks are done and the path is
             # normalised (kazoo's normpath: ~60% of their cost), for a path that is already
             # absolute and normal (ours are, and no chroot applies): hand the request to
-            # kazoo's queue. Pinned by tests/zk/test_lister_direct.py.
+            # kazoo's queue, in a result born with its callback linked (no lock taken to link it).
+            # Pinned by tests/zk/test_lister_direct.py.
             request = GetChildren if node.kind.lists_children else GetData
-            res = client.handler.async_result()
+            res = LazyAsyncResult(client.handler, Done(node, epoch, self._inbox))
             client._call(request(path, self._watch), res)
-        elif node.kind.lists_children:
+            return
+        if node.kind.lists_children:
             res = client.get_children_async(path, watch=self._watch)
         else:
             res = client.get_async(path, watch=self._watch)

@@ -52,11 +52,13 @@ class LazyAsyncResult(AsyncResult):  # type: ignore[misc]
     """An ``IAsyncResult`` for kazoo's threading handlers (a subclass of kazoo's own, so that
     isinstance checks keep working). :class:`Inline` callbacks run on the setting thread."""
 
-    def __init__(self, handler: Any) -> None:  # kazoo's state, minus the Condition
+    def __init__(self, handler: Any, callback: Callable[[Any], None] | None = None) -> None:
+        """``callback``: linked from the start, as by :meth:`rawlink` but without taking the
+        lock (nobody else can see the result yet)."""
         self._handler = handler
         self._lock = threading.Lock()
         self._condition: threading.Condition | None = None
-        self._callbacks: list[Callable[[Any], None]] = []
+        self._callbacks: list[Callable[[Any], None]] = [] if callback is None else [callback]
         self._timeout_factory = KazooTimeoutError
         self._state: Any = _UNSET  # None: holds a value; an exception: holds that
         self.value: Any = None

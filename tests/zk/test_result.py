@@ -190,3 +190,16 @@ def test_a_callback_may_use_its_result(handler: PollHandler) -> None:
     result.rawlink(Inline(relink))
     result.set("x")
     assert seen == ["x", ("nested", "x")]
+
+
+def test_a_callback_given_at_creation_is_linked(handler: PollHandler) -> None:
+    seen: list[object] = []
+    callback = Inline(lambda r: seen.append(r.get()))
+    result = LazyAsyncResult(handler, callback)
+    result.rawlink(callback)  # already linked: still once
+    assert seen == []
+    result.set("v")
+    assert seen == ["v"]
+    failed = LazyAsyncResult(handler, Inline(lambda r: seen.append(type(r.exception))))
+    failed.set_exception(KeyError("k"))
+    assert seen == ["v", KeyError]
