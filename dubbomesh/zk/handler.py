@@ -10,6 +10,9 @@ Why this module exists: two costs of the stock handler sit on our hot paths.
   system call. Results follow kazoo's ``selector_select`` exactly.
 - kazoo's async results allocate a Condition each; ours do only when somebody blocks
   (:mod:`dubbomesh.zk.result`).
+- kazoo asks whether the socket is readable before each of the two reads of every reply; plain
+  connections get a socket that reads ahead (:mod:`dubbomesh.zk.bufsock`), and :meth:`select`
+  reports it readable while it holds bytes.
 - Every watch notification and every completion callback is handed to a kazoo worker thread
   before it reaches our inbox: one extra thread hop (and its scheduling delay) on the way from a
   znode change to the catalog. Callbacks wrapped in :class:`Inline` (they only enqueue: never block,
@@ -26,9 +29,10 @@ from typing import Any
 from kazoo.handlers.threading import SequentialThreadingHandler
 from kazoo.handlers.utils import fileobj_to_fd
 
+from dubbomesh.zk.bufsock import BufferedSocket
 from dubbomesh.zk.result import Inline, LazyAsyncResult
 
-__all__ = ["Inline", "LazyAsyncResult", "PollHandler", "poll_select"]
+__all__ = ["BufferedSocket", "Inline", "LazyAsyncResult", "PollHandler", "poll_select"]
 
 _READ = select.POLLIN
 _WRITE = select.POLLOUT
@@ -37,6 +41,8 @@ _SOCKET = socket.socket
 
 def _fd(fileobj: Any) -> int:
     # kazoo's fileobj_to_fd without its function call for the usual plain socket
+    if type(fileobj) is BufferedSocket:
+        fileobj = fileobj.sock
     if type(fileobj) is _SOCKET:
         fd: int = fileobj.fileno()
         if fd >= 0:
@@ -115,13 +121,36 @@ def _poll_mixed(
     return readable, writable, []
 
 
+def _select_buffered(rlist: list[Any], wlist: list[Any]) -> tuple[list[Any], list[Any], list[Any]]:
+    # bytes read ahead are readable now; the rest is asked without waiting (requests to send
+    # must not starve behind a backlog of replies)
+    ready: list[Any] = []
+    others: list[Any] = []
+    for f in rlist:
+        (ready if type(f) is BufferedSocket and f.pending() else others).append(f)
+    if not others and not wlist:
+        return ready, [], []
+    readable, writable, _ = poll_select(others, wlist, [], 0)
+    return ready + readable, writable, []
+
+
 class PollHandler(SequentialThreadingHandler):  # type: ignore[misc]
     """kazoo's sequential threading handler, selecting with :func:`poll_select` and running
     :class:`Inline` callbacks without a thread hop."""
 
     name = "dubbomesh_poll_threading"
 
-    select = staticmethod(poll_select)
+    def select(
+        self, rlist: list[Any], wlist: list[Any], xlist: list[Any], timeout: float | None = None
+    ) -> tuple[list[Any], list[Any], list[Any]]:
+        for fileobj in rlist:
+            if type(fileobj) is BufferedSocket and fileobj.pending():
+                return _select_buffered(rlist, wlist)
+        return poll_select(rlist, wlist, xlist, timeout)
+
+    def create_connection(self, *args: Any, **kwargs: Any) -> Any:
+        sock = super().create_connection(*args, **kwargs)
+        return BufferedSocket(sock) if type(sock) is _SOCKET else sock  # not TLS: read ahead
 
     def async_result(self) -> LazyAsyncResult:
         return LazyAsyncResult(self)
