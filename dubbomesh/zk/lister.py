@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kazoo.client import KazooClient
-from kazoo.protocol.serialization import GetChildren, GetData
+from kazoo.protocol.serialization import GetData
 from kazoo.protocol.states import WatchedEvent
 
 from dubbomesh.zk.handler import Inline, LazyAsyncResult, PollHandler
 from dubbomesh.zk.inbox import Inbox
 from dubbomesh.zk.paths import Node
+from dubbomesh.zk.wire import ListChildren
 
 _LOG = logging.getLogger("dubbomesh.zk.kazoo")
 
@@ -133,7 +134,7 @@ class Lister:
             # absolute and normal (ours are, and no chroot applies): hand the request to
             # kazoo's queue, in a result born with its callback linked (no lock taken to link it).
             # Pinned by tests/zk/test_lister_direct.py.
-            request = GetChildren if node.kind.lists_children else GetData
+            request = ListChildren if node.kind.lists_children else GetData
             res = LazyAsyncResult(client.handler, Done(node, epoch, self._inbox))
             client._call(request(path, self._watch), res)
             return

@@ -13,7 +13,7 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError
 from kazoo.protocol.paths import _prefix_root
-from kazoo.protocol.serialization import GetChildren, GetData
+from kazoo.protocol.serialization import GetData
 from kazoo.protocol.states import EventType, WatchedEvent
 
 from dubbomesh.agent.localzk import LocalZooKeeper
@@ -21,6 +21,7 @@ from dubbomesh.zk.client import make_client
 from dubbomesh.zk.inbox import Inbox
 from dubbomesh.zk.lister import Done, InboxItem, Lister
 from dubbomesh.zk.paths import Kind, Node
+from dubbomesh.zk.wire import ListChildren
 from tests.support.zookeeper import settings_for
 
 PROVIDERS = Node(Kind.PROVIDERS, "/dubbo/a/providers", "/dubbo", "a")
@@ -67,9 +68,10 @@ async def test_normal_paths_go_direct_odd_paths_and_chroots_through_kazoos_api()
     lister.request(odd, True)
     lister.pump()
     assert rec.direct == [
-        GetChildren(PROVIDERS.path, lister._watch),
+        ListChildren(PROVIDERS.path, lister._watch),
         GetData(MAPPING.path, lister._watch),
     ]
+    assert type(rec.direct[0]) is ListChildren
     assert rec.public == [("children", odd.path)]
 
     chrooted = _Recorder(chroot="/tenant")
