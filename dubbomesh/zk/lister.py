@@ -21,9 +21,10 @@ from kazoo.client import KazooClient
 from kazoo.protocol.serialization import GetData
 from kazoo.protocol.states import WatchedEvent
 
-from dubbomesh.zk.handler import Inline, LazyAsyncResult, PollHandler
+from dubbomesh.zk.handler import Inline
 from dubbomesh.zk.inbox import Inbox
 from dubbomesh.zk.paths import Node
+from dubbomesh.zk.submit import Submitter, is_normal, supports_direct
 from dubbomesh.zk.wire import ListChildren
 
 _LOG = logging.getLogger("dubbomesh.zk.kazoo")
@@ -87,12 +88,8 @@ class Lister:
         # never stacks duplicate callbacks. Inline: it only enqueues, so kazoo may call it from
         # its connection thread (no hop through a worker thread; see dubbomesh.zk.handler).
         self._watch: Callable[[WatchedEvent], None] = Inline(inbox.put)
-        self._direct = (
-            getattr(client, "chroot", None) == ""
-            and callable(getattr(client, "_call", None))
-            and isinstance(getattr(client, "handler", None), PollHandler)
-        )
-        """Reads may skip kazoo's argument checks and path normalisation (see _issue)."""
+        self._submit = Submitter(client) if supports_direct(client) else None
+        """Reads of normal paths skip kazoo's per-call checks and wake-ups (dubbomesh.zk.submit)."""
 
     @property
     def idle(self) -> bool:
@@ -124,25 +121,20 @@ class Lister:
             full = self._queued.pop(node.path)
             self._inflight[node.path] = _Flight(node, full, self.epoch)
             self._issue(node, self.epoch)
+        if self._submit is not None:
+            self._submit.flush()
 
     def _issue(self, node: Node, epoch: int) -> None:
+        # the caller flushes self._submit
         self.reads += 1
-        path, client = node.path, self._client
-        if self._direct and "//" not in path and "/." not in path and path[-1] != "/":
-            # What get_children_async / get_async do once their checks are done and the path is
-            # normalised (kazoo's normpath: ~60% of their cost), for a path that is already
-            # absolute and normal (ours are, and no chroot applies): hand the request to
-            # kazoo's queue, in a result born with its callback linked (no lock taken to link it).
-            # Pinned by tests/zk/test_lister_direct.py.
+        path, client, done = node.path, self._client, Done(node, epoch, self._inbox)
+        if self._submit is not None and is_normal(path):
             request = ListChildren if node.kind.lists_children else GetData
-            res = LazyAsyncResult(client.handler, Done(node, epoch, self._inbox))
-            client._call(request(path, self._watch), res)
-            return
-        if node.kind.lists_children:
-            res = client.get_children_async(path, watch=self._watch)
+            self._submit.add(request(path, self._watch), done)
+        elif node.kind.lists_children:
+            client.get_children_async(path, watch=self._watch).rawlink(done)
         else:
-            res = client.get_async(path, watch=self._watch)
-        res.rawlink(Done(node, epoch, self._inbox))
+            client.get_async(path, watch=self._watch).rawlink(done)
 
     def probe(self, node: Node) -> None:
         """``node`` did not exist: leave an ``exists`` watch to learn when it appears."""
@@ -154,6 +146,8 @@ class Lister:
     def reissue(self, node: Node) -> None:
         """Read an in-flight node again (it appeared between the read and the probe)."""
         self._issue(node, self._inflight[node.path].epoch)
+        if self._submit is not None:
+            self._submit.flush()
 
     def finish(self, node: Node) -> tuple[bool, int]:
         """The read of ``node`` is over: returns (full, epoch) and re-queues it when dirty."""
