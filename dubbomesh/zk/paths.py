@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from dubbomesh.dubbo.frozen import quick_init
 from dubbomesh.dubbo.registry import NON_SERVICE_DIRS
 
 
@@ -57,6 +58,7 @@ class Kind(IntEnum):
 _DATA_KINDS = frozenset({Kind.RULE, Kind.MAPPING, Kind.METADATA, Kind.INSTANCE})
 
 
+@quick_init  # two per interface directory listed: on the first sync's hot path
 @dataclass(frozen=True, slots=True)
 class Node:
     """A classified path: its kind plus the names parsed out of it."""

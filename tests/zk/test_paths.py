@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from dubbomesh.zk.paths import Kind, Node, PathMap
@@ -72,3 +74,12 @@ def test_application_discovery_off_reads_no_dubbo3_paths() -> None:
     assert [n.kind for n in pm.top()] == [Kind.ROOT, Kind.RULES_DIR]
     assert pm.classify("/services/app") is None
     assert pm.classify("/dubbo/mapping/a.B") is None
+
+
+def test_nodes_are_still_frozen_values_with_defaults() -> None:
+    node = Node(Kind.PROVIDERS, "/dubbo/a/providers", "/dubbo", "a")
+    assert node == Node(Kind.PROVIDERS, "/dubbo/a/providers", "/dubbo", "a", "")
+    assert hash(node) == hash(Node(Kind.PROVIDERS, "/dubbo/a/providers", "/dubbo", "a"))
+    assert Node(Kind.ROOT, "/dubbo").root == ""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        node.path = "/x"  # type: ignore[misc]
