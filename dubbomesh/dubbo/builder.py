@@ -51,6 +51,7 @@ from dubbomesh.dubbo.overrides import (
 )
 from dubbomesh.dubbo.problems import BuildProblem, ProblemLog
 from dubbomesh.dubbo.providers import Interner, NodeOutcome, decode_endpoint
+from dubbomesh.dubbo.querymemo import QueryMemo
 from dubbomesh.dubbo.registry import (
     BadNode,
     ConfigRuleChanged,
@@ -142,6 +143,8 @@ class CatalogBuilder:
         self._listed: set[str] = set()
         self._log = ProblemLog()
         self._intern = Interner()
+        self._memo = QueryMemo(self.policy.volatile_params)
+        """Providers sharing a parameter set are decoded once (see the module)."""
         self._dirs: dict[DirKey, dict[NameKey, Endpoint | None]] = {}
         self._dir_counts: dict[DirKey, Counter[ServiceId]] = {}
         self._sources: dict[ServiceId, set[SourceKey]] = {}
@@ -250,6 +253,11 @@ class CatalogBuilder:
 
     def _decode(self, key: DirKey, name: str) -> Endpoint | None:
         registry, root, directory = key
+        parts = self._memo.split(name)
+        if parts is not None:
+            found = self._memo.endpoint(parts, directory, registry, self._intern._table)
+            if found is not None:
+                return found
         out = decode_endpoint(
             name,
             directory=directory,
@@ -258,7 +266,9 @@ class CatalogBuilder:
             volatile=self.policy.volatile_params,
             intern=self._intern,
         )
-        if type(out) is Endpoint:
+        if type(out) is Endpoint:  # a clean decode: its parameter set may serve the next ones
+            if parts is not None:
+                self._memo.learn(parts[0], directory, out)
             return out
         assert isinstance(out, NodeOutcome)
         subject = f"/{root}/{directory}/providers/{name}"
@@ -328,6 +338,7 @@ class CatalogBuilder:
             self._services = dict(sorted(services.items(), key=_sort_key))
         if self._removed > max(10_000, len(self._intern) // 4):
             self._intern.rebuild(list(self._raw_endpoints()))  # drop parts of dead endpoints
+            self._memo.clear()  # its templates hold parts the new table no longer shares
             self._removed = 0
         previous = self._catalog.serial if self._catalog is not None else 0
         self._catalog = Catalog(
