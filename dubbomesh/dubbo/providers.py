@@ -98,11 +98,11 @@ def endpoint_from_url(
     pairs.sort()
     params = tuple(pairs)
     table = intern._table
+    share = table.setdefault
     shared = table.get(params)
     if shared is None:  # first time these params are seen: share their pairs with others
-        shared = intern(tuple(intern(p) for p in params))
+        shared = intern(tuple([share(p, p) for p in params]))
     get = raw.get
-    share = table.setdefault
     host = url.host
     # a plain host is its own endpoint address (no IPv6 brackets, no zone id to strip)
     address = host if host[:1] != "[" and "%" not in host else url.endpoint_address
