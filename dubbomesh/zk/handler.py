@@ -1,13 +1,14 @@
 """kazoo's threading handler, made cheaper for the mirror: ``poll`` select, inline enqueueing.
 
-Why this module exists: two costs of the stock handler sit on our hot paths.
+Why this module exists: several costs of the stock handler sit on our hot paths.
 
 - kazoo's connection thread calls ``handler.select`` once per request sent and once per response
   read. The stock handler builds a fresh ``selectors.DefaultSelector`` each time (epoll create, two
   registrations, wait, close: five system calls and a page of Python), about 40% of the connection
   thread's time during a 20,000-directory listing, itself the bottleneck of the first sync.
   ``poll`` has no descriptor limit either (the reason kazoo left ``select.select``) and needs one
-  system call. Results follow kazoo's ``selector_select`` exactly.
+  system call. Results follow kazoo's ``selector_select`` (the three shapes kazoo asks for take
+  a short path).
 - kazoo's async results allocate a Condition each; ours do only when somebody blocks
   (:mod:`dubbomesh.zk.result`).
 - kazoo asks whether the socket is readable before each of the two reads of every reply; plain
