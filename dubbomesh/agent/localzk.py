@@ -98,6 +98,23 @@ class _Backend(Protocol):
     def log_tail(self) -> str: ...
 
 
+def _all_threads_stopped(pid: int) -> bool:
+    """Every task of ``pid`` is stopped (state ``T``/``t`` in ``/proc/<pid>/task/*/stat``)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True  # gone: nothing answers either
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                state = f.read().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue  # the thread ended meanwhile
+        if state not in ("T", "t"):
+            return False
+    return True
+
+
 class _DebianBackend:
     """``QuorumPeerMain`` from the Debian package, standalone, one process."""
 
@@ -184,6 +201,14 @@ class _DebianBackend:
 
     def pause(self) -> None:
         self._signal(signal.SIGSTOP)
+        # SIGSTOP is delivered asynchronously: a thread may still answer for a moment. Return
+        # only once every thread of the JVM is stopped, so callers see a frozen server.
+        assert self._proc is not None
+        deadline = time.monotonic() + 10
+        while not _all_threads_stopped(self._proc.pid):
+            if time.monotonic() > deadline:
+                raise LocalZooKeeperError("the local ZooKeeper did not stop on SIGSTOP")
+            time.sleep(0.005)
 
     def resume(self) -> None:
         self._signal(signal.SIGCONT)
