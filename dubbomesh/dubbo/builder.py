@@ -30,6 +30,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from types import MappingProxyType
 
 from dubbomesh.dubbo.appdiscovery import AppDiscovery, AppKey
@@ -85,6 +86,7 @@ SourceKey = DirKey | AppKey
 
 
 _UNSEEN = object()
+_SERVICE = attrgetter("service")
 _SERIALS = itertools.count(1)
 """Snapshot serial numbers, unique in the process (several builders may feed one renderer)."""
 
@@ -204,20 +206,27 @@ class CatalogBuilder:
             if not children:
                 return
             old = {}
-        counts = self._dir_counts.setdefault(key, Counter())
+        counts = self._dir_counts.get(key)
+        if counts is None:
+            counts = self._dir_counts[key] = Counter()
         new: dict[NameKey, Endpoint | None] = {}
         added: list[Endpoint] = []
         known = old.get
+        registry, _, directory = key
+        split, from_memo, shared = self._memo.split, self._memo.endpoint, self._intern._table
         for name in children:
             digest = name_key(name)
             ep = known(digest, _UNSEEN)
             if ep is _UNSEEN:
-                ep = self._decode(key, name)
+                parts = split(name)
+                ep = None if parts is None else from_memo(parts, directory, registry, shared)
+                if ep is None:
+                    ep = self._decode(key, name, parts)
                 if ep is not None:
                     added.append(ep)
             new[digest] = ep  # type: ignore[assignment]
         if added:
-            counts.update(ep.service for ep in added)
+            counts.update(map(_SERVICE, added))
             for sid in {ep.service for ep in added}:
                 self._sources.setdefault(sid, set()).add(key)
                 self._dirty.add(sid)
@@ -251,13 +260,11 @@ class CatalogBuilder:
             if not sources:
                 del self._sources[sid]
 
-    def _decode(self, key: DirKey, name: str) -> Endpoint | None:
+    def _decode(
+        self, key: DirKey, name: str, parts: tuple[str, str, str, str] | None
+    ) -> Endpoint | None:
+        """The full decode of a name the query memo could not serve (``parts``: its split)."""
         registry, root, directory = key
-        parts = self._memo.split(name)
-        if parts is not None:
-            found = self._memo.endpoint(parts, directory, registry, self._intern._table)
-            if found is not None:
-                return found
         out = decode_endpoint(
             name,
             directory=directory,
@@ -387,6 +394,7 @@ class CatalogBuilder:
             wanted.include_applications or wanted.exclude_applications
         )
         ruled = self._ruled
+        key = sid.key
         last_params: object = None  # endpoints of a service mostly share one params tuple
         last_disabled = False
         for src in self._sources.get(sid, ()):
@@ -411,9 +419,9 @@ class CatalogBuilder:
                     if last_disabled:
                         continue
                     final = ep
-                identity = final.identity
-                prior = best.get(identity)
-                if prior is None or _preference(final) < _preference(prior):
+                identity = (final.protocol, final.address, final.port, key)  # final.identity
+                prior = best.setdefault(identity, final)
+                if prior is not final and _preference(final) < _preference(prior):
                     best[identity] = final
         return Service.from_unique(sid, best)
 
