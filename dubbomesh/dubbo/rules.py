@@ -60,6 +60,8 @@ class RuleBook:
         self._url_merged: dict[tuple[str, str], tuple[OverrideRule, ...]] = {}
         self._yaml: dict[tuple[str, str], dict[str, tuple[OverrideRule, ...]]] = {}
         self._yaml_merged: dict[tuple[str, str], tuple[OverrideRule, ...]] = {}
+        self._ruled_dirs: set[tuple[str, str, str]] = set()
+        """(registry, root, directory) of every configurators directory holding rules now."""
 
     def has_rules(self, registry: str) -> bool:
         """False when ``registry`` has no effective rule at all (the common fast path)."""
@@ -74,6 +76,8 @@ class RuleBook:
         return self._yaml_merged.get((registry, name), ())
 
     def on_configurators(self, ev: ConfiguratorsChanged) -> Scope:
+        if not ev.children and (ev.registry, ev.root, ev.directory) not in self._ruled_dirs:
+            return ("none", "")  # empty and without rules before: a first listing's usual case
         rules: list[OverrideRule] = []
         cleared = False
         for name in sorted(ev.children):
@@ -103,8 +107,10 @@ class RuleBook:
         before = self._url_merged.get(key, ())
         if rules:
             per_dir[(root, directory)] = rules
+            self._ruled_dirs.add((registry, root, directory))
         else:
             per_dir.pop((root, directory), None)
+            self._ruled_dirs.discard((registry, root, directory))
         merged = prepare(r for part in per_dir.values() for r in part)
         if merged:
             self._url_merged[key] = merged
