@@ -113,7 +113,7 @@ def run(quick: bool) -> list[Figure]:
     incremental = _timed(lambda: renderer.render(second))
     one = Renderer(MeshSettings())
     floor_render = _timed(lambda: one.render(Catalog.create([service])))
-    decoder = "decode every name alone (the decoder's share)"
+    decoder = "decode every name alone (the query memo decodes one name per parameter set)"
     addresses = f"{n // 100 * HOSTS:,} provider addresses"
     return [
         Figure(
