@@ -5,9 +5,9 @@ the publishers want one consistent, versioned catalog. The builder sits between 
 and pure (no IO, no clock), and does the least work per change so that 10,000 interfaces x 10
 providers stay cheap:
 
-- child names are decoded once and memoized per directory (a one-node change decodes one name);
-  the memo is keyed by a 96-bit fingerprint of the name, not the name (names are 300-600
-  characters: keeping them would cost half the memory budget of an endpoint);
+- child names are decoded once and memoized per directory, by
+  :class:`~dubbomesh.dubbo.directories.ProviderDirectories`, which reports only the endpoints a
+  listing added or removed (a one-node change decodes one name);
 - an event only marks the services it touched; :meth:`CatalogBuilder.snapshot` rebuilds those and
   reuses every other :class:`Service` object (and so its version) unchanged; the catalog version is
   an order-independent sum updated per changed service, and the sorted service order is only
@@ -26,14 +26,12 @@ interface-level record, then the registry that sorts first. Weight: override, el
 from __future__ import annotations
 
 import itertools
-import zlib
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from operator import attrgetter
 from types import MappingProxyType
 
 from dubbomesh.dubbo.appdiscovery import AppDiscovery, AppKey
+from dubbomesh.dubbo.directories import DirKey, NameKey, ProviderDirectories, name_key
 from dubbomesh.dubbo.filters import ServiceFilter
 from dubbomesh.dubbo.model import (
     VOLATILE_PARAMS,
@@ -51,7 +49,6 @@ from dubbomesh.dubbo.overrides import (
     rule_names_for,
 )
 from dubbomesh.dubbo.problems import BuildProblem, ProblemLog
-from dubbomesh.dubbo.providers import Interner, NodeOutcome, decode_endpoint
 from dubbomesh.dubbo.querymemo import QueryMemo
 from dubbomesh.dubbo.registry import (
     BadNode,
@@ -67,26 +64,19 @@ from dubbomesh.dubbo.registry import (
 )
 from dubbomesh.dubbo.rules import RuleBook
 
-DirKey = tuple[str, str, str]
-"""(registry, root, directory as listed)."""
-NameKey = int
-"""A 96-bit fingerprint of a child name: what the builder remembers instead of the name."""
-
-
-def name_key(name: str) -> NameKey:
-    """The memo key of a child name: the string's own 64-bit hash (SipHash with a per-process
-    random key, already computed and cached when the event's frozenset was built) next to its
-    CRC-32. Two names of one directory collide with probability about 2**-96, and nobody outside
-    the process can aim at a collision; the memo never leaves the process."""
-    crc = zlib.crc32(name.encode("utf-8", "surrogatepass"))
-    return (hash(name) & 0xFFFFFFFFFFFFFFFF) << 32 | crc
-
+__all__ = [
+    "BuildPolicy",
+    "BuildStats",
+    "CatalogBuilder",
+    "DirKey",
+    "NameKey",
+    "UnknownRegistryError",
+    "name_key",
+]
 
 SourceKey = DirKey | AppKey
 
 
-_UNSEEN = object()
-_SERVICE = attrgetter("service")
 _SERIALS = itertools.count(1)
 """Snapshot serial numbers, unique in the process (several builders may feed one renderer)."""
 
@@ -144,11 +134,11 @@ class CatalogBuilder:
         self.policy = policy or BuildPolicy()
         self._listed: set[str] = set()
         self._log = ProblemLog()
-        self._intern = Interner()
-        self._memo = QueryMemo(self.policy.volatile_params)
-        """Providers sharing a parameter set are decoded once (see the module)."""
-        self._dirs: dict[DirKey, dict[NameKey, Endpoint | None]] = {}
-        self._dir_counts: dict[DirKey, Counter[ServiceId]] = {}
+        self._providers = ProviderDirectories(
+            self._log,
+            allow_loopback=self.policy.allow_loopback,
+            volatile=self.policy.volatile_params,
+        )
         self._sources: dict[ServiceId, set[SourceKey]] = {}
         self._rules = RuleBook(self._log)
         self._apps = AppDiscovery(
@@ -165,9 +155,19 @@ class CatalogBuilder:
         self._dirty: set[ServiceId] = set()
         self._dirty_apps: set[AppKey] = set()
         self._catalog: Catalog | None = None
-        self._events = self._snapshots = self._rebuilt = self._removed = 0
+        self._events = self._snapshots = self._rebuilt = 0
 
     # ------------------------------------------------------------------ events
+
+    @property
+    def _dirs(self) -> Mapping[DirKey, Mapping[NameKey, Endpoint | None]]:
+        """The directory memo (tests look at what it keeps)."""
+        return self._providers.names
+
+    @property
+    def _memo(self) -> QueryMemo:
+        """The query memo (tests read its hit count)."""
+        return self._providers.memo
 
     @property
     def complete(self) -> bool:
@@ -201,51 +201,21 @@ class CatalogBuilder:
                 self._log.add("bad-node", event.registry, event.path, event.reason)
 
     def _set_providers(self, key: DirKey, children: frozenset[str]) -> None:
-        old = self._dirs.get(key)
-        if old is None:
-            if not children:
-                return
-            old = {}
-        counts = self._dir_counts.get(key)
-        if counts is None:
-            counts = self._dir_counts[key] = Counter()
-        new: dict[NameKey, Endpoint | None] = {}
-        added: list[Endpoint] = []
-        known = old.get
-        registry, _, directory = key
-        split, from_memo, shared = self._memo.split, self._memo.endpoint, self._intern._table
-        for name in children:
-            digest = name_key(name)
-            ep = known(digest, _UNSEEN)
-            if ep is _UNSEEN:
-                parts = split(name)
-                ep = None if parts is None else from_memo(parts, directory, registry, shared)
-                if ep is None:
-                    ep = self._decode(key, name, parts)
-                if ep is not None:
-                    added.append(ep)
-            new[digest] = ep  # type: ignore[assignment]
+        change = self._providers.set(key, children)
+        if change is None:
+            return
+        added, removed, emptied = change
         if added:
-            counts.update(map(_SERVICE, added))
             for sid in {ep.service for ep in added}:
                 self._sources.setdefault(sid, set()).add(key)
                 self._dirty.add(sid)
             if self._apps.templated:
                 for ep in added:
                     self._changed_endpoint(ep)
-        for digest, ep in old.items():
-            if ep is not None and digest not in new:
-                self._removed += 1
-                counts[ep.service] -= 1
-                if not counts[ep.service]:
-                    del counts[ep.service]
-                    self._unsource(ep.service, key)
-                self._changed_endpoint(ep)
-        if new:
-            self._dirs[key] = new
-        else:
-            self._dirs.pop(key, None)
-            self._dir_counts.pop(key, None)
+        for sid in emptied:
+            self._unsource(sid, key)
+        for ep in removed:
+            self._changed_endpoint(ep)
 
     def _changed_endpoint(self, ep: Endpoint) -> None:
         self._dirty.add(ep.service)
@@ -259,32 +229,6 @@ class CatalogBuilder:
             sources.discard(key)
             if not sources:
                 del self._sources[sid]
-
-    def _decode(
-        self, key: DirKey, name: str, parts: tuple[str, str, str, str] | None
-    ) -> Endpoint | None:
-        """The full decode of a name the query memo could not serve (``parts``: its split)."""
-        registry, root, directory = key
-        out = decode_endpoint(
-            name,
-            directory=directory,
-            registry=registry,
-            allow_loopback=self.policy.allow_loopback,
-            volatile=self.policy.volatile_params,
-            intern=self._intern,
-        )
-        if type(out) is Endpoint:  # a clean decode: its parameter set may serve the next ones
-            if parts is not None:
-                self._memo.learn(parts[0], directory, out)
-            return out
-        assert isinstance(out, NodeOutcome)
-        subject = f"/{root}/{directory}/providers/{name}"
-        for warning in out.warnings:
-            if warning.code not in ("loopback-host", "unroutable-host"):
-                self._log.add(warning.code, registry, subject, warning.text)
-        if out.skip and out.skip != "empty-marker":
-            self._log.add(out.skip, registry, subject, out.detail)
-        return out.endpoint
 
     def _touch(self, scope: tuple[str, str], registry: str) -> None:
         """Mark services a rule change may affect: ("interface", name), ("service", key) or
@@ -300,9 +244,10 @@ class CatalogBuilder:
                     self._dirty.add(ep.service)
 
     def _raw_endpoints(self, registry: str | None = None) -> Iterable[Endpoint]:
-        for (reg, _, _), names in self._dirs.items():
-            if registry is None or reg == registry:
-                yield from (ep for ep in names.values() if ep is not None)
+        yield from self._providers.raw_endpoints(registry)
+        yield from self._app_endpoints(registry)
+
+    def _app_endpoints(self, registry: str | None = None) -> Iterable[Endpoint]:
         for (reg, _), by_sid in self._app_eps.items():
             if registry is None or reg == registry:
                 for eps in by_sid.values():
@@ -343,10 +288,8 @@ class CatalogBuilder:
         self._dirty.clear()
         if reorder:  # new keys were appended: one sorted run plus a tail, merged in C
             self._services = dict(sorted(services.items(), key=_sort_key))
-        if self._removed > max(10_000, len(self._intern) // 4):
-            self._intern.rebuild(list(self._raw_endpoints()))  # drop parts of dead endpoints
-            self._memo.clear()  # its templates hold parts the new table no longer shares
-            self._removed = 0
+        if self._providers.compact_due:  # drop the interned parts of dead endpoints
+            self._providers.compact(also=self._app_endpoints())
         previous = self._catalog.serial if self._catalog is not None else 0
         self._catalog = Catalog(
             MappingProxyType(dict(self._services)),
@@ -380,7 +323,7 @@ class CatalogBuilder:
                 continue
             for src in sources:
                 if len(src) == 3 and src[0] == registry:
-                    for ep in self._dirs[src].values():
+                    for ep in self._providers.endpoints_of(src):
                         if ep is not None and ep.service == sid and ep.application == app:
                             found.add((sid, ep.protocol))
         return found
@@ -401,7 +344,7 @@ class CatalogBuilder:
             if len(src) == 3:
                 eps: Iterable[Endpoint] = [
                     ep
-                    for ep in self._dirs[src].values()
+                    for ep in self._providers.endpoints_of(src)
                     if ep is not None and (ep.service is sid or ep.service == sid)
                 ]
             else:
@@ -453,7 +396,7 @@ class CatalogBuilder:
             rebuilt_last=self._rebuilt,
             services=len(self._services),
             endpoints=sum(len(s.endpoints) for s in self._services.values()),
-            provider_nodes=sum(len(d) for d in self._dirs.values()),
+            provider_nodes=self._providers.provider_nodes,
             instances=self._apps.instance_count,
             problems=self.problem_counts,
         )
