@@ -8,46 +8,28 @@ providers stay cheap:
 - child names are decoded once and memoized per directory, by
   :class:`~dubbomesh.dubbo.directories.ProviderDirectories`, which reports only the endpoints a
   listing added or removed (a one-node change decodes one name);
-- an event only marks the services it touched; :meth:`CatalogBuilder.snapshot` rebuilds those and
-  reuses every other :class:`Service` object (and so its version) unchanged; the catalog version is
-  an order-independent sum updated per changed service, and the sorted service order is only
-  rebuilt when the SET of services changes, so a one-provider change costs O(1) plus one C-level
-  copy of the service table;
+- an event only marks the services it touched; :meth:`CatalogBuilder.snapshot` rebuilds those
+  and hands them to :class:`~dubbomesh.dubbo.servicetable.ServiceTable`, which reuses every other
+  :class:`Service` object and updates the catalog version and order incrementally;
 - per endpoint we keep one frozen :class:`Endpoint` with interned parts, nothing else.
 
-Meaning (``shared/reference/dubbo-registry.md``): volatile params never enter an endpoint, so a
-provider restart that only changes ``timestamp``/``pid`` yields the same catalog version; overrides
-(:mod:`dubbomesh.dubbo.overrides`) disable or re-weight endpoints; disabled endpoints (override
-``disabled=true``, provider ``enabled=false``, Curator ``enabled:false``) are absent; an endpoint
-seen both at interface and at instance level (or in two registries) appears once, preferring the
-interface-level record, then the registry that sorts first. Weight: override, else URL, else 100.
+What a service publishes (filter, overrides, disabled endpoints, one record per address) is
+decided by :class:`~dubbomesh.dubbo.assembly.ServiceAssembler`; the builder tells it where the
+service's endpoints are listed: interface-level directories, app-level discovery
+(:class:`~dubbomesh.dubbo.appdiscovery.AppDiscovery`), in any of the configured registries.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from dubbomesh.dubbo.appdiscovery import AppDiscovery, AppKey
+from dubbomesh.dubbo.assembly import ServiceAssembler
 from dubbomesh.dubbo.directories import DirKey, NameKey, ProviderDirectories, name_key
 from dubbomesh.dubbo.filters import ServiceFilter
-from dubbomesh.dubbo.model import (
-    VOLATILE_PARAMS,
-    Catalog,
-    Endpoint,
-    Service,
-    ServiceId,
-    Source,
-    VersionSum,
-)
-from dubbomesh.dubbo.overrides import (
-    OverrideRule,
-    apply_rules,
-    provider_disabled,
-    rule_names_for,
-)
+from dubbomesh.dubbo.model import VOLATILE_PARAMS, Catalog, Endpoint, Service, ServiceId
+from dubbomesh.dubbo.overrides import OverrideRule
 from dubbomesh.dubbo.problems import BuildProblem, ProblemLog
 from dubbomesh.dubbo.querymemo import QueryMemo
 from dubbomesh.dubbo.registry import (
@@ -63,6 +45,7 @@ from dubbomesh.dubbo.registry import (
     RegistryEvent,
 )
 from dubbomesh.dubbo.rules import RuleBook
+from dubbomesh.dubbo.servicetable import ServiceTable
 
 __all__ = [
     "BuildPolicy",
@@ -75,10 +58,6 @@ __all__ = [
 ]
 
 SourceKey = DirKey | AppKey
-
-
-_SERIALS = itertools.count(1)
-"""Snapshot serial numbers, unique in the process (several builders may feed one renderer)."""
 
 
 class UnknownRegistryError(ValueError):
@@ -115,15 +94,6 @@ class BuildStats:
     """Monotonic counts by problem code."""
 
 
-def _sort_key(item: tuple[ServiceId, Service]) -> tuple[str, str, str]:
-    sid = item[0]
-    return (sid.interface, sid.group, sid.version)  # ServiceId's own order, compared in C
-
-
-def _preference(ep: Endpoint) -> tuple[bool, str, str, int, tuple[tuple[str, str], ...]]:
-    return (ep.source is not Source.INTERFACE, ep.registry, ep.application, ep.weight, ep.params)
-
-
 class CatalogBuilder:
     """Single-owner, mutable; feed it with :meth:`apply`, read it with :meth:`snapshot`."""
 
@@ -141,20 +111,21 @@ class CatalogBuilder:
         )
         self._sources: dict[ServiceId, set[SourceKey]] = {}
         self._rules = RuleBook(self._log)
+        self._assembler = ServiceAssembler(
+            self._rules,
+            self._registries,
+            wanted=self.policy.filter,
+            apply_overrides=self.policy.apply_overrides,
+        )
         self._apps = AppDiscovery(
             self._log,
             allow_loopback=self.policy.allow_loopback,
             volatile=self.policy.volatile_params,
         )
         self._app_eps: dict[AppKey, dict[ServiceId, tuple[Endpoint, ...]]] = {}
-        self._services: dict[ServiceId, Service] = {}
-        """Every non-empty service, kept in sorted order (rebuilt only when the set changes)."""
-        self._versions = VersionSum()
-        self._ruled: set[str] = set()
-        """Registries with effective override rules (recomputed per snapshot)."""
+        self._table = ServiceTable()
         self._dirty: set[ServiceId] = set()
         self._dirty_apps: set[AppKey] = set()
-        self._catalog: Catalog | None = None
         self._events = self._snapshots = self._rebuilt = 0
 
     # ------------------------------------------------------------------ events
@@ -260,46 +231,18 @@ class CatalogBuilder:
         if self._dirty_apps:
             self._rebuild_apps()
         complete = self.complete
-        if not self._dirty and self._catalog is not None and self._catalog.complete == complete:
-            return self._catalog
+        last = self._table.catalog
+        if not self._dirty and last is not None and last.complete == complete:
+            return last
         self._snapshots += 1
         self._rebuilt = len(self._dirty)
-        self._ruled = (
-            {r for r in self._registries if self._rules.has_rules(r)}
-            if self.policy.apply_overrides
-            else set()
-        )
-        services, versions = self._services, self._versions
-        reorder = False
+        self._assembler.begin()
         touched = list(self._dirty)
-        for sid in touched:
-            service = self._build(sid)
-            prior = services.get(sid)
-            if prior is not None:
-                if service.version == prior.version:
-                    continue  # same content: keep the old object (consumers compare identity)
-                versions.remove(sid.key, prior.version)
-            if service.endpoints:
-                services[sid] = service  # an existing key keeps its (sorted) position
-                versions.add(sid.key, service.version)
-                reorder = reorder or prior is None
-            elif prior is not None:
-                del services[sid]  # deleting keeps the others in order
+        self._table.update(map(self._build, touched))
         self._dirty.clear()
-        if reorder:  # new keys were appended: one sorted run plus a tail, merged in C
-            self._services = dict(sorted(services.items(), key=_sort_key))
         if self._providers.compact_due:  # drop the interned parts of dead endpoints
             self._providers.compact(also=self._app_endpoints())
-        previous = self._catalog.serial if self._catalog is not None else 0
-        self._catalog = Catalog(
-            MappingProxyType(dict(self._services)),
-            versions.version,
-            complete,
-            False,
-            serial=next(_SERIALS),
-            since=(previous, frozenset(touched)) if previous else None,
-        )
-        return self._catalog
+        return self._table.publish(complete, frozenset(touched))
 
     def _rebuild_apps(self) -> None:
         for key in sorted(self._dirty_apps):
@@ -329,53 +272,19 @@ class CatalogBuilder:
         return found
 
     def _build(self, sid: ServiceId) -> Service:
-        best: dict[tuple[str, str, int, str], Endpoint] = {}
-        wanted = self.policy.filter
-        if wanted.active and not wanted.service(sid):
-            return Service.create(sid, ())
-        check_app = wanted.active and bool(
-            wanted.include_applications or wanted.exclude_applications
-        )
-        ruled = self._ruled
-        key = sid.key
-        last_params: object = None  # endpoints of a service mostly share one params tuple
-        last_disabled = False
+        return self._assembler.build(sid, self._listings(sid))
+
+    def _listings(self, sid: ServiceId) -> Iterator[Iterable[Endpoint]]:
+        """The endpoints of ``sid`` each of its sources lists, source by source."""
         for src in self._sources.get(sid, ()):
             if len(src) == 3:
-                eps: Iterable[Endpoint] = [
+                yield [
                     ep
                     for ep in self._providers.endpoints_of(src)
                     if ep is not None and (ep.service is sid or ep.service == sid)
                 ]
             else:
-                eps = self._app_eps.get(src, {}).get(sid, ())
-            for ep in eps:
-                if check_app and not wanted.application(ep.application):
-                    continue
-                if ep.registry in ruled:
-                    final = self._override(ep)
-                    if final is None:
-                        continue
-                else:
-                    if ep.params is not last_params:
-                        last_params, last_disabled = ep.params, provider_disabled(ep.params)
-                    if last_disabled:
-                        continue
-                    final = ep
-                identity = (final.protocol, final.address, final.port, key)  # final.identity
-                prior = best.setdefault(identity, final)
-                if prior is not final and _preference(final) < _preference(prior):
-                    best[identity] = final
-        return Service.from_unique(sid, best)
-
-    def _override(self, ep: Endpoint) -> Endpoint | None:
-        app_name, service_name = rule_names_for(ep)
-        return apply_rules(
-            ep,
-            self._rules.url_rules(ep.registry, ep.service.interface),
-            self._rules.yaml_rules(ep.registry, app_name),
-            self._rules.yaml_rules(ep.registry, service_name),
-        )
+                yield self._app_eps.get(src, {}).get(sid, ())
 
     # ------------------------------------------------------------------ observability
 
@@ -394,8 +303,8 @@ class CatalogBuilder:
             events=self._events,
             snapshots=self._snapshots,
             rebuilt_last=self._rebuilt,
-            services=len(self._services),
-            endpoints=sum(len(s.endpoints) for s in self._services.values()),
+            services=len(self._table),
+            endpoints=self._table.endpoint_count,
             provider_nodes=self._providers.provider_nodes,
             instances=self._apps.instance_count,
             problems=self.problem_counts,
@@ -403,10 +312,4 @@ class CatalogBuilder:
 
     def rules_for(self, ep: Endpoint) -> tuple[OverrideRule, ...]:
         """Every effective rule that matches ``ep`` (debugging aid)."""
-        app_name, service_name = rule_names_for(ep)
-        layers = (
-            self._rules.url_rules(ep.registry, ep.service.interface),
-            self._rules.yaml_rules(ep.registry, app_name),
-            self._rules.yaml_rules(ep.registry, service_name),
-        )
-        return tuple(r for layer in layers for r in layer if r.matches(ep))
+        return self._assembler.rules_for(ep)
