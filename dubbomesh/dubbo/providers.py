@@ -103,18 +103,10 @@ def endpoint_from_url(
     if shared is None:  # first time these params are seen: share their pairs with others
         shared = intern(tuple([share(p, p) for p in params]))
     get = raw.get
-    host = url.host
-    # a plain host is its own endpoint address (no IPv6 brackets, no zone id to strip)
-    address = host if host[:1] != "[" and "%" not in host else url.endpoint_address
-    sids = intern._sids
-    ids = (get("interface") or url.path, get("group") or "", get("version") or "")
-    sid = sids.get(ids)
-    if sid is None:
-        sid = intern.service(*ids)
     return Endpoint(
-        sid,
+        intern.service(get("interface") or url.path, get("group") or "", get("version") or ""),
         share(url.protocol, url.protocol),  # type: ignore[arg-type]
-        share(address, address),  # type: ignore[arg-type]
+        share(address := url.endpoint_address, address),  # type: ignore[arg-type]
         share(port := url.port, port),  # type: ignore[arg-type]
         _weight(url),
         share(app := get("application") or "", app),  # type: ignore[arg-type]
@@ -160,13 +152,7 @@ def decode_endpoint(
         return NodeOutcome(None, "not-a-provider", category, decoded.warnings)
     if not (get("interface") or url.path):
         return NodeOutcome(None, "no-interface", "URL names no interface", decoded.warnings)
-    # decode_node flags every URL it cannot vouch for (an unroutable host among them) with a
-    # warning: a clean decode of an endpoint protocol is routable, no need to ask again
-    if (
-        decoded.warnings
-        and not url.routable
-        and not (allow_loopback and url.is_loopback and 0 < url.port <= 65535)
-    ):
+    if not url.routable and not (allow_loopback and url.is_loopback and 0 < url.port <= 65535):
         code = "loopback" if url.is_loopback else "unroutable"
         return NodeOutcome(None, code, f"{url.host}:{url.port}", decoded.warnings)
     ep = endpoint_from_url(url, registry=registry, volatile=volatile, intern=intern)

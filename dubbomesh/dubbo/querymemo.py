@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from dubbomesh.dubbo.model import Endpoint, ServiceId, Source
 from dubbomesh.dubbo.protocols import ENDPOINT_PROTOCOLS
 from dubbomesh.dubbo.urlcodec import CANONICAL_BODY, encode_component
+from dubbomesh.dubbo.urlvalue import host_kind
 
 READ_KEYS = frozenset(
     {"interface", "group", "version", "weight", "application", "category", "side"}
@@ -47,8 +48,8 @@ _ENDPOINTS = frozenset(ENDPOINT_PROTOCOLS)
 class Template:
     """What a clean decode derived from a query (the address and port come from each name)."""
 
-    interface: str
     service: ServiceId
+    """Its interface is the directory the template was learnt in (its ``interface`` param)."""
     weight: int
     application: str
     params: tuple[tuple[str, str], ...]
@@ -104,12 +105,10 @@ class QueryMemo:
         None sends the name to the full decoder. ``shared`` is the builder's intern table."""
         key, protocol, host, port_text = parts
         template = self._templates.get(key)
-        if template is None or template.interface != directory:
+        if template is None or template.service.interface != directory:
             return None
         port = int(port_text)
-        if not 0 < port <= 65535 or host[:4] == "127." or host == "0.0.0.0":
-            return None
-        if len(host) == 9 and host.lower() == "localhost":
+        if not 0 < port <= 65535 or host_kind(host):  # loopback or unspecified: the full path
             return None
         self.hits += 1
         share = shared.setdefault
@@ -131,4 +130,4 @@ class QueryMemo:
             return
         if len(self._templates) >= self._limit:
             self._templates.clear()
-        self._templates[key] = Template(directory, ep.service, ep.weight, ep.application, ep.params)
+        self._templates[key] = Template(ep.service, ep.weight, ep.application, ep.params)

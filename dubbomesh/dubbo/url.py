@@ -21,7 +21,8 @@ The Java grammar rules themselves live in :mod:`dubbomesh.dubbo.urlcodec`, next 
 path that splits a name on its encoded delimiters before decoding the pieces (same results as
 decoding the whole name, checked by property tests). Names of the canonical shape Java and
 dubbo-go write (``proto://host[:port]/path?...``, see ``CANONICAL_BODY``) have their body read by
-one regex and their routability decided inline; every other case keeps the general checks.
+one regex and their routability decided by ``host_kind`` alone; every other case keeps the
+general checks.
 The decoder is stateless: callers may memoize.
 """
 
@@ -199,17 +200,10 @@ def decode_node(name: str, *, directory: str | None = None) -> Decoded:
     if host is None:
         host = f"[{ipv6.replace('%3A', ':')}]"
     url = DubboUrl(protocol, "", "", host, port, path, MappingProxyType(params))
-    # What _check decides (through urlvalue.host_kind), for a plain host (no ':', '[' or '%'; not
-    # empty): anything unusual, IPv6 included, goes there, for the very same warnings.
+    # What _check decides, for a plain host (no ':', '[' or '%'; not empty): anything unusual,
+    # IPv6 included, goes there, for the very same warnings.
     if (directory is None or directory == (params.get("interface") or path)) and (
-        (
-            protocol in _ENDPOINTS
-            and 0 < port <= 65535
-            and ipv6 is None
-            and host[:4] != "127."
-            and host != "0.0.0.0"
-            and (len(host) != 9 or host.lower() != "localhost")
-        )
+        (protocol in _ENDPOINTS and 0 < port <= 65535 and ipv6 is None and not host_kind(host))
         or protocol in NON_ENDPOINT_PROTOCOLS
     ):
         return Decoded(name, url, tuple(warnings) if warnings else (), None)

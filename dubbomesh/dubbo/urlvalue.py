@@ -12,8 +12,8 @@ Contract (other modules rely on it; keep it stable):
   ``params`` holds SINGLE-decoded values (the five keys ``rule, mock, refer, export, monitor`` are
   decoded a second time, as Java does); its getters read params with Java's defaults.
 - :func:`host_kind` classifies a host (``unspecified``, ``loopback`` or concrete), which decides
-  :attr:`DubboUrl.routable`. ``decode_node`` in :mod:`dubbomesh.dubbo.url` repeats this test
-  inline for plain hosts on its canonical-body lane: change the two together.
+  :attr:`DubboUrl.routable`; ``decode_node``'s canonical-body lane and the query memo ask it
+  directly for plain hosts.
 """
 
 from __future__ import annotations
