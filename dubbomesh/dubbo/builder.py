@@ -21,7 +21,7 @@ service's endpoints are listed: interface-level directories, app-level discovery
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dubbomesh.dubbo.appdiscovery import AppDiscovery, AppKey
@@ -31,7 +31,6 @@ from dubbomesh.dubbo.filters import ServiceFilter
 from dubbomesh.dubbo.model import VOLATILE_PARAMS, Catalog, Endpoint, Service, ServiceId
 from dubbomesh.dubbo.overrides import OverrideRule
 from dubbomesh.dubbo.problems import BuildProblem, ProblemLog
-from dubbomesh.dubbo.querymemo import QueryMemo
 from dubbomesh.dubbo.registry import (
     BadNode,
     ConfigRuleChanged,
@@ -129,16 +128,6 @@ class CatalogBuilder:
         self._events = self._snapshots = self._rebuilt = 0
 
     # ------------------------------------------------------------------ events
-
-    @property
-    def _dirs(self) -> Mapping[DirKey, Mapping[NameKey, Endpoint | None]]:
-        """The directory memo (tests look at what it keeps)."""
-        return self._providers.names
-
-    @property
-    def _memo(self) -> QueryMemo:
-        """The query memo (tests read its hit count)."""
-        return self._providers.memo
 
     @property
     def complete(self) -> bool:

@@ -135,7 +135,7 @@ def _build(
             children = frozenset(n for d, n in nodes if d == directory)
             builder.apply(ProvidersChanged("zk", "/dubbo", directory, children))
         builder.apply(ListingComplete("zk"))
-        return builder.snapshot(), builder.problem_counts, builder._memo.hits
+        return builder.snapshot(), builder.problem_counts, builder._providers.memo.hits
 
 
 @settings(

@@ -85,7 +85,7 @@ def test_the_builder_keeps_fingerprints_of_child_names_not_the_names() -> None:
     b = CatalogBuilder(["zk"])
     name = provider("com.foo.A", 1)
     b.apply(ProvidersChanged("zk", "/dubbo", "com.foo.A", frozenset({name})))
-    kept = [key for names in b._dirs.values() for key in names]
+    kept = [key for names in b._providers.names.values() for key in names]
     assert kept
     assert all(isinstance(k, int) and k.bit_length() <= 96 for k in kept)
     b.apply(ProvidersChanged("zk", "/dubbo", "com.foo.A", frozenset({name})))  # memo hit
