@@ -94,20 +94,18 @@ class ServiceAssembler:
 
     def override(self, ep: Endpoint) -> Endpoint | None:
         """``ep`` after its registry's rules (None: disabled)."""
-        app_name, service_name = rule_names_for(ep)
-        return apply_rules(
-            ep,
-            self._rules.url_rules(ep.registry, ep.service.interface),
-            self._rules.yaml_rules(ep.registry, app_name),
-            self._rules.yaml_rules(ep.registry, service_name),
-        )
+        return apply_rules(ep, *self._layers(ep))
 
     def rules_for(self, ep: Endpoint) -> tuple[OverrideRule, ...]:
         """Every effective rule that matches ``ep`` (debugging aid)."""
+        return tuple(r for layer in self._layers(ep) for r in layer if r.matches(ep))
+
+    def _layers(self, ep: Endpoint) -> tuple[tuple[OverrideRule, ...], ...]:
+        """The rule layers that may concern ``ep``, in the order Java applies them: URL rules of
+        its interface, then YAML rules of its application, then of its service."""
         app_name, service_name = rule_names_for(ep)
-        layers = (
+        return (
             self._rules.url_rules(ep.registry, ep.service.interface),
             self._rules.yaml_rules(ep.registry, app_name),
             self._rules.yaml_rules(ep.registry, service_name),
         )
-        return tuple(r for layer in layers for r in layer if r.matches(ep))

@@ -25,8 +25,7 @@ _SERIALS = itertools.count(1)
 
 
 def _sort_key(item: tuple[ServiceId, Service]) -> tuple[str, str, str]:
-    sid = item[0]
-    return (sid.interface, sid.group, sid.version)  # ServiceId's own order, compared in C
+    return item[0].order
 
 
 class ServiceTable:
