@@ -11,7 +11,6 @@ watcher's job, on the event loop.
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,8 +25,6 @@ from dubbomesh.zk.inbox import Inbox
 from dubbomesh.zk.paths import Node
 from dubbomesh.zk.submit import Submitter, is_normal, supports_direct
 from dubbomesh.zk.wire import ListChildren
-
-_LOG = logging.getLogger("dubbomesh.zk.kazoo")
 
 InboxItem = object
 """What the inbox carries: ``Done``, kazoo ``WatchedEvent``, state strings and timer ticks."""
@@ -50,12 +47,9 @@ class Done(Inline):
         self.result: Any = None
         self._inbox = inbox
 
-    def __call__(self, *args: Any) -> None:
+    def run(self, *args: Any) -> None:
         self.result = args[0]
-        try:
-            self._inbox.put(self)
-        except Exception:  # never let a callback kill kazoo's connection thread
-            _LOG.exception("inline kazoo callback failed")
+        self._inbox.put(self)
 
     def __repr__(self) -> str:
         return f"Done({self.node!r}, epoch={self.epoch}, probe={self.probe})"

@@ -43,9 +43,13 @@ class Inline:
 
     def __call__(self, *args: Any) -> None:
         try:
-            self.fn(*args)
+            self.run(*args)
         except Exception:  # never let a callback kill kazoo's connection thread
             _LOG.exception("inline kazoo callback failed")
+
+    def run(self, *args: Any) -> None:
+        """The callback's work (subclasses may do theirs here, under the same guard)."""
+        self.fn(*args)
 
 
 class LazyAsyncResult(AsyncResult):  # type: ignore[misc]
