@@ -28,6 +28,7 @@ from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
 from google.rpc import status_pb2
 from kazoo.client import KazooClient
 from kazoo.security import make_digest_acl
+from kubernetes.client.rest import ApiException
 
 from dubbomesh.agent.localzk import LocalZooKeeper
 from dubbomesh.zk.seed import provider_url, register, seed_demo
@@ -205,6 +206,25 @@ def refuse_churn_entries(kube: KubeCluster, ns: str) -> list[dict[str, Any]]:
     }
     for doc in (policy, binding):
         kube.apply_doc(doc)
+    # The API server loads admission policies asynchronously: until it enforces this one, the first
+    # churn entry could be admitted and, never changing again, would never be refused. Wait until a
+    # dry-run create of such an entry is refused.
+    entries = kube.dynamic.resources.get(api_version="networking.istio.io/v1", kind="ServiceEntry")
+    probe = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "ServiceEntry",
+        "metadata": {"name": "probe-churnservice", "namespace": ns},
+        "spec": {"hosts": ["probe.churnservice.test"], "resolution": "STATIC"},
+    }
+
+    def enforced() -> bool:
+        try:
+            entries.create(body=probe, namespace=ns, dry_run="All")
+        except ApiException as exc:
+            return exc.status == 422 and "refused by a test policy" in str(exc.body)
+        return False
+
+    poll(enforced, timeout=60, what="the admission policy to be enforced")
     return [policy, binding]
 
 
