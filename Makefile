@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: setup demo test lint tools unit bench peers kube conformance clean
 
 $(BIN)/dubbomesh: pyproject.toml scripts/setup.sh
+	@echo "== setup $$(date -u +%T)"
 	bash scripts/setup.sh
 	@touch $@
 
@@ -18,17 +19,20 @@ demo: setup
 ## Second command: lint, types, layering, the real peers (built once, cached outside the repo),
 ## the whole test suite, and the benchmarks in quick (smoke) mode.
 test: setup lint tools
+	@echo "== pytest $$(date -u +%T)"
 	bash scripts/pytest.sh
+	@echo "== bench $$(date -u +%T)"
 	$(BIN)/python -m bench --quick
+	@echo "== done $$(date -u +%T)"
 
 ## Real test peers, cached in $${DUBBOMESH_CACHE:-~/.cache/dubbomesh}: helm and Prometheus for the
 ## chart and dashboard tests, kube-apiserver + etcd, istiod releases and Apache Dubbo providers.
 tools:
-	bash scripts/setup-ci-extras.sh
-	bash scripts/build-kube.sh
-	bash scripts/build-peers.sh
+	@echo "== tools $$(date -u +%T)"
+	bash scripts/build-tools.sh
 
 lint: setup
+	@echo "== lint $$(date -u +%T)"
 	$(BIN)/ruff check dubbomesh tests bench
 	$(BIN)/ruff format --check dubbomesh tests bench
 	$(BIN)/mypy
@@ -44,7 +48,7 @@ peers:
 	bash scripts/build-peers.sh
 
 kube:
-	bash scripts/build-kube.sh
+	bash scripts/build-go-peers.sh
 
 conformance: setup peers kube
 	$(BIN)/pytest tests/conformance -q

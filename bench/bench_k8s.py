@@ -10,7 +10,8 @@ Targets (issue 4, point 6):
 
 The intents come from the real pipeline pieces (CatalogBuilder fed Dubbo registry events, the
 incremental Renderer), so "volatile params write nothing" is measured end to end, not assumed.
-The API server is ``tests/support/kube.py``'s local kube-apiserver + etcd (scripts/build-kube.sh).
+The API server is ``tests/support/kube.py``'s local kube-apiserver + etcd
+(scripts/build-go-peers.sh).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 # (${DUBBOMESH_CACHE:-$HOME/.cache/dubbomesh}/peers). Idempotent: cached peers are skipped in
 # seconds. Every peer comes from this machine's package registries at a pinned version:
 #
-#   istiod-current  istio.io/istio pilot-discovery from the Go module proxy (ISTIOD_CURRENT_REF)
+#   istiod-current  istio.io/istio pilot-discovery from the Go module proxy, built together with
+#                   kube-apiserver and helm by build-go-peers.sh (ISTIOD_CURRENT_REF is set there)
 #   istiod-1.23     the last release line with v1alpha3 MCP type URLs (ISTIOD_LEGACY_REF)
 #   dubbo33         Apache Dubbo 3.3 provider (dubbo + tri IDL, register-mode=all), Maven Central
 #   dubbo27         Apache Dubbo 2.7 provider (dubbo), Maven Central
@@ -16,14 +17,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 here=scripts/peers
 
-# The 1.30.3 release commit (56df41f63e513f834c9a3af33d8aed82d1d961f2) and every release-1.30
-# commit on this machine's module proxy are refused (403 on the source or on pinned
-# dependencies); this master commit (two weeks after the 1.30 branch cut, VERSION 1.31) is the
-# newest istiod whose whole dependency graph the proxy serves. Override both to build a release
-# from the public proxy, e.g. ISTIOD_CURRENT_REF=56df41f63e513f834c9a3af33d8aed82d1d961f2
-# ISTIOD_CURRENT_LABEL=1.30.3.
-ISTIOD_CURRENT_REF=${ISTIOD_CURRENT_REF:-v0.0.0-20260423205519-b01690e6db7d}
-ISTIOD_CURRENT_LABEL=${ISTIOD_CURRENT_LABEL:-1.31-dev+b01690e6db7d}
 ISTIOD_LEGACY_REF=${ISTIOD_LEGACY_REF:-1.23.6}
 ISTIOD_LEGACY_LABEL=${ISTIOD_LEGACY_LABEL:-1.23.6}
 
@@ -39,7 +32,7 @@ for peer in "${peers[@]}"; do
   case $peer in
     istiod-current)
       need go "install Go >= 1.25.9"
-      bash "$here/istiod.sh" istiod-current "$ISTIOD_CURRENT_REF" "$ISTIOD_CURRENT_LABEL" ;;
+      bash scripts/build-go-peers.sh ;;
     istiod-1.23)
       need go "install Go >= 1.22"
       bash "$here/istiod.sh" istiod-1.23 "$ISTIOD_LEGACY_REF" "$ISTIOD_LEGACY_LABEL" ;;

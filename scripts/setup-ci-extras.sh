@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Fetches the tools the chart and dashboard tests need, into the dubbomesh tool cache (outside the
-# repo), without installing or starting any system service:
-#   - helm (pinned Helm 3, built from the Go module proxy by scripts/build-helm.sh)
+# Fetches Prometheus for the dashboard tests into the dubbomesh tool cache (outside the repo), without
+# installing or starting any system service (helm, the chart tests' other tool, is built with the
+# Go peers by scripts/build-go-peers.sh):
 #   - prometheus + promtool from Debian's `prometheus` package. The package is DOWNLOADED and
 #     unpacked (`apt-get download` + `dpkg-deb -x`), not installed: installing it would create a
 #     system user and start a Prometheus daemon on :9090 (the agent's default HTTP port), and it
@@ -9,15 +9,11 @@
 # Idempotent; each part is skipped when cached. Tests find the tools through tests/charts/tools.py
 # (same cache layout); when a tool is missing, the tests that need it fail with this script's name.
 #
-# Env: DUBBOMESH_CACHE (default ~/.cache/dubbomesh), HELM_VERSION, SKIP_HELM=1, SKIP_PROMETHEUS=1.
+# Env: DUBBOMESH_CACHE (default ~/.cache/dubbomesh), SKIP_PROMETHEUS=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${DUBBOMESH_CACHE:-$HOME/.cache/dubbomesh}
 start=$(date +%s)
-
-if [ "${SKIP_HELM:-0}" != 1 ]; then
-  bash scripts/build-helm.sh
-fi
 
 if [ "${SKIP_PROMETHEUS:-0}" != 1 ]; then
   PROM="$CACHE/prometheus"

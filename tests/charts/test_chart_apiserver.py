@@ -1,4 +1,4 @@
-"""The chart's manifests against the REAL kube-apiserver (scripts/build-kube.sh).
+"""The chart's manifests against the REAL kube-apiserver (scripts/build-go-peers.sh).
 
 Every manifest of every mode goes to the API server as a server-side apply with ``dryRun=All`` and
 strict field validation: schema errors, unknown fields, bad enums and invalid names fail here as

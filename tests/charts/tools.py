@@ -1,7 +1,7 @@
 """Where the chart tests find helm, prometheus and promtool, and how they render the chart.
 
-Why this module exists: the tools are not Python packages; scripts/setup-ci-extras.sh puts them
-in the dubbomesh tool cache (helm built from the Go module proxy, Prometheus unpacked from Debian's
+Why this module exists: the tools are not Python packages; scripts/build-tools.sh puts them in
+the dubbomesh tool cache (helm built from the Go module proxy, Prometheus unpacked from Debian's
 package). A missing tool FAILS the tests that need it, naming the script to run: a chart that was
 never rendered must not pass silently.
 """
@@ -30,7 +30,7 @@ def tool(name: str) -> Path:
     found = shutil.which(name)
     if found:
         return Path(found)
-    pytest.fail(f"{name} not found in {CACHE}: run scripts/setup-ci-extras.sh", pytrace=False)
+    pytest.fail(f"{name} not found in {CACHE}: run scripts/build-tools.sh", pytrace=False)
 
 
 def helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

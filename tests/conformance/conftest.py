@@ -106,7 +106,7 @@ def standalone_problem(peer: str, mesh: Mesh) -> str:
 
 
 def kube_for_istiod(request: pytest.FixtureRequest) -> Path:
-    """The real API server of the k8s tests (scripts/build-kube.sh), with istiod's namespaces."""
+    """The real API server of the k8s tests (build-go-peers.sh), with istiod's namespaces."""
     if not (KUBE_BIN / "kube-apiserver").exists() and not os.environ.get(
         "DUBBOMESH_TEST_KUBECONFIG"
     ):

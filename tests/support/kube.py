@@ -2,10 +2,11 @@
 
 Why this module exists: the sink's promises (zero writes, least privilege, repair, leader election,
 outages) are only worth something against the real API server. The binaries come from
-``scripts/build-kube.sh`` (cached outside the repo); this fixture starts etcd and kube-apiserver on
-free loopback ports with RBAC on, writes an admin kubeconfig (static token in ``system:masters``),
-installs the project's Istio CRDs, and for each test namespace applies ``deploy/rbac.yaml`` and
-writes a kubeconfig holding a TokenRequest token of the restricted ``dubbomesh`` ServiceAccount.
+``scripts/build-go-peers.sh`` (cached outside the repo); this fixture starts etcd and
+kube-apiserver on free loopback ports with RBAC on, writes an admin kubeconfig (static token in
+``system:masters``), installs the project's Istio CRDs, and for each test namespace applies
+``deploy/rbac.yaml`` and writes a kubeconfig holding a TokenRequest token of the restricted
+``dubbomesh`` ServiceAccount.
 
 ``DUBBOMESH_TEST_KUBECONFIG=<file>`` runs the same tests against any real cluster instead (admin
 rights needed to create namespaces; tests that restart the API server are skipped there).
@@ -105,7 +106,7 @@ class KubeCluster:
         etcd_bin, api_bin = BIN_DIR / "etcd", BIN_DIR / "kube-apiserver"
         if not (etcd_bin.exists() and api_bin.exists()):
             pytest.fail(
-                f"kube-apiserver/etcd not built in {BIN_DIR}: run scripts/build-kube.sh first",
+                f"kube-apiserver/etcd not built in {BIN_DIR}: run scripts/build-go-peers.sh first",
                 pytrace=False,
             )
         w = self.workdir
