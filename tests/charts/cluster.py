@@ -96,6 +96,8 @@ class AgentProcess:
             "HOME": os.environ.get("HOME", "/tmp"),
             "POD_NAMESPACE": namespace,
         }
+        if "DUBBOMESH_CI_RUN" in os.environ:  # .ci/run finds what a run left behind by this mark
+            self.env["DUBBOMESH_CI_RUN"] = os.environ["DUBBOMESH_CI_RUN"]
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 
