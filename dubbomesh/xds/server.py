@@ -212,14 +212,16 @@ class XdsServer:
         ):
             self.observer.rejected("too_many_streams")
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many xDS streams")
-        # Headers go out now: a later abort then needs only a status op, which core accepts even
-        # while a write to a client that stopped reading is still pending.
-        await context.send_initial_metadata(())
+        # The slot is taken before the first await: streams arriving together must not all pass
+        # the check above while the first ones are still sending their headers.
         session = Session(variant, peer, self.observer)
         self._sessions[session.id] = session
         self._per_peer[peer] = self._per_peer.get(peer, 0) + 1
         self.observer.stream_opened(variant.value)
         try:
+            # Headers go out now: a later abort then needs only a status op, which core accepts
+            # even while a write to a client that stopped reading is still pending.
+            await context.send_initial_metadata(())
             refused = await session.run(
                 requests,
                 context.write,
