@@ -3,8 +3,9 @@
 Each stream handler checks the limits, then sends its headers (an await) before it runs. Streams
 that arrive in one burst are handled concurrently; if a slot were taken only after that await,
 all of them would pass the check and the limit would be exceeded (seen once in CI: of 1,000
-streams from one peer with a limit of 50, never exactly 950 were refused). Here the handler runs against a context whose header
-write yields to the event loop, as a real one can, so the interleaving is the worst case.
+streams from one peer with a limit of 50, never exactly 950 were refused). Here the handler runs
+against a context whose header write yields to the event loop, as a real one can, so the
+interleaving is the worst case.
 """
 
 from __future__ import annotations
