@@ -105,9 +105,11 @@ class Watch:
     """SotW: an opaque key of the resource names last APPLIED (given by the transport, see
     :meth:`StreamMachine.on_sotw`); empty when unknown."""
     renew: bool = False
-    """SotW full-state type: the client NACKed, so it holds what it accepted, perhaps under
-    another subscription; the next content change resends the whole set even if no subscribed
-    name changed (else names it holds but no longer wants would never be removed)."""
+    """SotW: the client NACKed, so it holds what it accepted, perhaps under another
+    subscription; the next content change resends every subscribed resource even if none of them
+    changed. Full-state types: else names it holds but no longer wants would never be removed.
+    EDS/RDS: else names first sent by the NACKed response (a wider subscription whose content
+    had not changed since the last ACK) would never reach it."""
 
     def wants(self, name: str) -> bool:
         return self.wildcard or name in self.names
@@ -220,7 +222,7 @@ class StreamMachine:
             watch.nacks += 1
             watch.last_nack = error
             watch.base_gen = watch.acked_gen  # SotW: diff the next push from what was accepted
-            watch.renew = watch.info.full_state
+            watch.renew = True
             watch.dirty |= names  # Delta: later responses may still be accepted; redo only these
             return RequestResult(Outcome.NACK, watch.info.url, error, wake)
         watch.acks += 1
@@ -264,7 +266,7 @@ class StreamMachine:
         elif tset.changed_gen > watch.sent_gen:
             touched = tset.touched_since(watch.base_gen)
             relevant = None if touched is None else {n for n in touched if watch.wants(n)}
-            if relevant is None or (watch.info.full_state and (relevant or watch.renew)):
+            if relevant is None or watch.renew or (watch.info.full_state and relevant):
                 send = self._present(watch, tset)
             elif relevant:
                 send = self._present(watch, tset, relevant)
