@@ -16,9 +16,21 @@ import traceback
 
 import pytest
 
+from tests.support.loops import TestLoop
+
 pytest_plugins = ["tests.support.zookeeper", "tests.support.kube"]
 
 _EXIT_GRACE_SECONDS = 5.0
+
+
+@pytest.fixture(
+    scope="module", params=[pytest.param(("asyncio", {"loop_factory": TestLoop}), id="asyncio")]
+)
+def anyio_backend(request: pytest.FixtureRequest) -> object:
+    """Async tests run on asyncio, in a :class:`~tests.support.loops.TestLoop` (why: there)."""
+    return request.param
+
+
 _status: list[int] = []
 
 
