@@ -12,7 +12,7 @@ Rules, per type URL on one stream:
 - SotW: a request whose nonce is not the last one we sent for that type is stale and ignored; with
   the current nonce it is an ACK, or a NACK when it carries ``error_detail``. A NACK is counted and
   keeps the stream on its last accepted version: nothing is re-sent until the content changes, and
-  the next push is computed against what the client accepted. An ACK never causes a push.
+  that next push carries every subscribed resource of the type. An ACK never causes a push.
 - Delta: subscription changes always apply; the nonce only classifies ACK/NACK.
 - Full-state types (LDS, CDS, MCP kinds) resend the whole subscribed set when any of it changed;
   RDS and EDS (SotW) send only the changed subscribed resources; Delta sends changes and removals.
