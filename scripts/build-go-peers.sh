@@ -22,7 +22,8 @@
 # (./staging/src/...), so `go install ...@version` refuses it; here each one maps to its published
 # twin (k8s.io/api v0.35.4 for Kubernetes 1.35.4, and so on).
 #
-# Idempotent: returns at once when the cache holds this exact combination. Prints how long it took.
+# Idempotent: returns at once when the cache holds this exact combination (one stamp, keyed by every
+# pinned version, covers all four programs). Prints how long it took.
 # Env: DUBBOMESH_CACHE, KUBE_VERSION, ETCD_VERSION, ISTIOD_CURRENT_REF, ISTIOD_CURRENT_LABEL,
 #      HELM_VERSION, GO (default go).
 set -euo pipefail
@@ -49,7 +50,7 @@ STAMP=$WORK/.complete
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$key" ] \
   && [ -x "$KUBE_OUT/kube-apiserver" ] && [ -x "$KUBE_OUT/etcd" ] \
   && [ -x "$ISTIOD_OUT/bin/pilot-discovery" ] && [ -f "$ISTIOD_OUT/BUILD-INFO" ] \
-  && [ -x "$HELM_OUT/helm" ] && [ -f "$HELM_OUT/.helm-$HELM_VERSION" ]; then
+  && [ -x "$HELM_OUT/helm" ]; then
   echo "build-go-peers: cached ($key)"
   exit 0
 fi
@@ -110,11 +111,8 @@ echo "build-go-peers: building kube-apiserver, etcd, pilot-discovery and helm (n
 
 install -m 0755 "$WORK/out/kube-apiserver" "$KUBE_OUT/kube-apiserver"
 install -m 0755 "$WORK/out/server" "$KUBE_OUT/etcd"  # go names go.etcd.io/etcd/server/v3 "server"
-touch "$KUBE_OUT/.complete-etcd-$ETCD_VERSION"
 install -m 0755 "$WORK/out/pilot-discovery" "$ISTIOD_OUT/bin/pilot-discovery"
 install -m 0755 "$WORK/out/helm" "$HELM_OUT/helm"
-rm -f "$HELM_OUT"/.helm-v*
-touch "$HELM_OUT/.helm-$HELM_VERSION"
 cp "$WORK/go.mod" "$ISTIOD_OUT/build-go.mod"
 secs=$(( $(date +%s) - start ))
 {
