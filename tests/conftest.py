@@ -31,16 +31,17 @@ def anyio_backend(request: pytest.FixtureRequest) -> object:
     return request.param
 
 
-_status: list[int] = []
+_EXIT_STATUS = pytest.StashKey[int]()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _status.append(int(exitstatus))
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if not _status or hasattr(config, "workerinput"):
+    status = config.stash.get(_EXIT_STATUS, None)
+    if status is None:
         return
     stuck = [t for t in threading.enumerate() if not t.daemon and t is not threading.main_thread()]
     for t in stuck:
@@ -57,4 +58,4 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             out.extend(line.rstrip() for line in traceback.format_stack(frame)[-6:])
     print("\n".join(out), file=sys.stderr, flush=True)
     sys.stdout.flush()
-    os._exit(_status[-1])
+    os._exit(status)

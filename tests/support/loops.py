@@ -26,8 +26,6 @@ class TestLoop(asyncio.SelectorEventLoop):
     """asyncio's selector loop, except that a thread-safe callback after close is dropped."""
 
     __test__ = False  # not a pytest test class
-    dropped = 0
-    """Callbacks dropped because they came after their loop closed (all loops of the process)."""
 
     def call_soon_threadsafe(  # type: ignore[override]
         self,
@@ -36,7 +34,6 @@ class TestLoop(asyncio.SelectorEventLoop):
         context: contextvars.Context | None = None,
     ) -> asyncio.Handle:
         if self.is_closed():
-            TestLoop.dropped += 1
             handle = asyncio.Handle(callback, args, self, context)
             handle.cancel()
             return handle
